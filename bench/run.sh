@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# bench/run.sh: throughput, p99 latency and memory of cachalot next to a real
+# redis-server, both on 127.0.0.1. Invoked by `make bench`.
+#
+# Environment:
+#   ROUNDS=3              rounds per configuration (A B A B ... interleaved); medians are reported
+#   BENCH_N_P1=100000     requests per run with -P 1
+#   BENCH_N_P16=1000000   requests per run with -P 16
+#   BENCH_TESTS="ping set get incr mset"   tests to run (ping means PING_MBULK)
+#   BENCH_CLIENTS=50      redis-benchmark -c
+#   BENCH_RANGE=100000    redis-benchmark -r
+#   BENCH_MEM=1           0 skips the memory step
+#   BENCH_MEM_KEYS=1000000  keys loaded by the memory step (100-byte values)
+#   BENCH_SELF=0          1 puts a second redis-server in the cachalot slot (to check this script)
+#   CACHALOT_BIN=         use this binary instead of building one
+#   CACHALOT_ARGS=        extra arguments for cachalot (split on spaces)
+# The results table is printed on stdout, progress on stderr.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROUNDS=${ROUNDS:-3}
+BENCH_N_P1=${BENCH_N_P1:-100000}
+BENCH_N_P16=${BENCH_N_P16:-1000000}
+BENCH_TESTS=${BENCH_TESTS:-ping set get incr mset}
+BENCH_CLIENTS=${BENCH_CLIENTS:-50}
+BENCH_RANGE=${BENCH_RANGE:-100000}
+BENCH_MEM=${BENCH_MEM:-1}
+BENCH_MEM_KEYS=${BENCH_MEM_KEYS:-1000000}
+BENCH_SELF=${BENCH_SELF:-0}
+CACHALOT_BIN=${CACHALOT_BIN:-}
+CACHALOT_ARGS=${CACHALOT_ARGS:-}
+PIPELINES=(1 16)
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+for tool in redis-server redis-benchmark redis-cli awk; do
+	command -v "$tool" >/dev/null || die "$tool not found (apt-get install redis-server redis-tools)"
+done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, got '$ROUNDS'"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/cachalot-bench.XXXXXX")
+declare -A PID=() PORT=()
+
+stop_server() {
+	local name=$1
+	if [[ -n ${PID[$name]:-} ]]; then
+		kill "${PID[$name]}" 2>/dev/null || true
+		wait "${PID[$name]}" 2>/dev/null || true
+		unset "PID[$name]"
+	fi
+}
+
+cleanup() {
+	local name
+	for name in "${!PID[@]}"; do
+		stop_server "$name"
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A port below the Linux ephemeral range (32768+) that nothing answers on.
+free_port() {
+	local p i
+	for i in $(seq 1 200); do
+		p=$((20000 + RANDOM % 12000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}"; }
+
+wait_ping() {
+	local port=$1 pid=$2 i
+	for i in $(seq 1 150); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		if [[ $(cli "$port" PING 2>/dev/null || true) == PONG ]]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_server NAME KIND: KIND is redis or cachalot; sets PID[NAME] and PORT[NAME].
+start_server() {
+	local name=$1 kind=$2 attempt port pid dir="$TMP/$1"
+	local -a extra=()
+	mkdir -p "$dir"
+	for attempt in 1 2 3; do
+		port=$(free_port) || die "no free port found"
+		if [[ $kind == redis ]]; then
+			redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+				--daemonize no --dir "$dir" >"$dir/log" 2>&1 &
+		else
+			read -r -a extra <<<"$CACHALOT_ARGS"
+			"$CACHALOT_BIN" --port "$port" --bind 127.0.0.1 "${extra[@]}" >"$dir/log" 2>&1 &
+		fi
+		pid=$!
+		if wait_ping "$port" "$pid"; then
+			PID[$name]=$pid
+			PORT[$name]=$port
+			log "$name ($kind) pid $pid on 127.0.0.1:$port"
+			return 0
+		fi
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		log "$name did not start on port $port (attempt $attempt/3):"
+		tail -n 5 "$dir/log" >&2 || true
+	done
+	die "$name did not start"
+}
+
+# The server in the cachalot slot.
+if [[ $BENCH_SELF == 1 ]]; then
+	SUBJECT_KIND=redis
+	SUBJECT_LABEL="cachalot slot = redis-server (BENCH_SELF=1)"
+else
+	SUBJECT_KIND=cachalot
+	if [[ -z $CACHALOT_BIN ]]; then
+		log "building cachalot"
+		(cd "$ROOT" && go build -o "$TMP/cachalot" .) || die "go build failed"
+		CACHALOT_BIN=$TMP/cachalot
+	fi
+	[[ -x $CACHALOT_BIN ]] || die "$CACHALOT_BIN is not executable"
+	SUBJECT_LABEL="cachalot = $CACHALOT_BIN"
+fi
+
+median() {
+	sort -g "$1" | awk '{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print "nan"; exit }
+			if (NR % 2) print v[(NR + 1) / 2]
+			else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
+		}'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
+
+# bench_once PORT TEST PIPELINE N: prints "rps p99_ms".
+bench_once() {
+	local port=$1 test=$2 pipeline=$3 n=$4 out row
+	out=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$BENCH_CLIENTS" -P "$pipeline" \
+		-n "$n" -r "$BENCH_RANGE" -t "$test" --csv 2>>"$TMP/benchmark.stderr") ||
+		die "redis-benchmark -t $test -P $pipeline against port $port failed"
+	# "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+	row=$(awk -F'","' '$1 != "\"test" && NF == 8 { print $2, $7; exit }' <<<"$out")
+	[[ $row =~ ^[0-9.]+\ [0-9.]+$ ]] || die "no CSV row from redis-benchmark -t $test (output: $out)"
+	echo "$row"
+}
+
+start_server redis redis
+start_server cachalot "$SUBJECT_KIND"
+
+read -r -a TESTS <<<"$BENCH_TESTS"
+ROWS=()
+for test in "${TESTS[@]}"; do
+	case $test in
+	ping | ping_mbulk) bt=ping_mbulk label=PING_MBULK ;;
+	*) bt=$test label=$(tr '[:lower:]' '[:upper:]' <<<"$test") ;;
+	esac
+	for pipeline in "${PIPELINES[@]}"; do
+		if [[ $pipeline == 1 ]]; then n=$BENCH_N_P1; else n=$BENCH_N_P16; fi
+		key="$bt.P$pipeline"
+		for round in $(seq 1 "$ROUNDS"); do
+			for name in redis cachalot; do
+				res=$(bench_once "${PORT[$name]}" "$bt" "$pipeline" "$n")
+				read -r rps p99 <<<"$res"
+				echo "$rps" >>"$TMP/$key.$name.rps"
+				echo "$p99" >>"$TMP/$key.$name.p99"
+				log "$label -P $pipeline round $round/$ROUNDS $name: $rps rps, p99 $p99 ms"
+			done
+		done
+		r_rps=$(median "$TMP/$key.redis.rps")
+		c_rps=$(median "$TMP/$key.cachalot.rps")
+		r_p99=$(median "$TMP/$key.redis.p99")
+		c_p99=$(median "$TMP/$key.cachalot.p99")
+		ROWS+=("| $label | $pipeline | $r_rps | $c_rps | $(ratio "$c_rps" "$r_rps") | $r_p99 | $c_p99 | $(ratio "$c_p99" "$r_p99") |")
+	done
+done
+
+echo "## Throughput and latency"
+echo
+echo "redis-benchmark -c $BENCH_CLIENTS -r $BENCH_RANGE, -n $BENCH_N_P1 (P1) / $BENCH_N_P16 (P16);" \
+	"median of $ROUNDS interleaved rounds; $(redis-server --version | awk '{print $3}'); $(nproc) cores; $SUBJECT_LABEL"
+echo
+echo "| test | pipeline | redis rps | cachalot rps | ratio rps | redis p99 ms | cachalot p99 ms | ratio p99 |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+printf '%s\n' "${ROWS[@]}"
+
+[[ $BENCH_MEM == 0 ]] && exit 0
+
+# Memory: fresh servers, so that allocations left by the throughput runs do
+# not hide the growth.
+gen_keys() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			k = "key:" i
+			v = sprintf("v%099d", i)
+			printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n", length(k), k, v
+		}
+	}'
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+declare -A PERKEY=() RSS0=() RSS1=() DBSIZE=()
+for name in redis cachalot; do
+	stop_server "$name"
+	if [[ $name == redis ]]; then kind=redis; else kind=$SUBJECT_KIND; fi
+	start_server "$name" "$kind"
+	port=${PORT[$name]}
+	[[ $(cli "$port" FLUSHALL) == OK ]] || die "FLUSHALL failed on $name"
+	sleep 1
+	RSS0[$name]=$(rss_kb "${PID[$name]}")
+	log "$name: loading $BENCH_MEM_KEYS keys with 100-byte values"
+	out=$(gen_keys "$BENCH_MEM_KEYS" | cli "$port" --pipe 2>&1) || die "redis-cli --pipe into $name failed: $out"
+	grep -q "errors: 0, replies: $BENCH_MEM_KEYS" <<<"$out" || die "redis-cli --pipe into $name: $out"
+	sleep 2
+	RSS1[$name]=$(rss_kb "${PID[$name]}")
+	DBSIZE[$name]=$(cli "$port" DBSIZE)
+	[[ ${DBSIZE[$name]} == "$BENCH_MEM_KEYS" ]] || log "warning: $name DBSIZE ${DBSIZE[$name]}, expected $BENCH_MEM_KEYS"
+	PERKEY[$name]=$(awk -v a="${RSS0[$name]}" -v b="${RSS1[$name]}" -v n="$BENCH_MEM_KEYS" \
+		'BEGIN { printf "%.1f\n", (b - a) * 1024 / n }')
+	stop_server "$name"
+done
+
+echo
+echo "## Memory"
+echo
+echo "$BENCH_MEM_KEYS keys key:0..key:$((BENCH_MEM_KEYS - 1)), 100-byte values, loaded with redis-cli --pipe into a fresh server; RSS from /proc/PID/status."
+echo
+echo "| server | RSS before KiB | RSS after KiB | DBSIZE | bytes per key |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+for name in redis cachalot; do
+	echo "| $name | ${RSS0[$name]} | ${RSS1[$name]} | ${DBSIZE[$name]} | ${PERKEY[$name]} |"
+done
+echo
+echo "bytes per key ratio (cachalot/redis): $(ratio "${PERKEY[cachalot]}" "${PERKEY[redis]}")"

@@ -1,0 +1,127 @@
+package server
+
+import (
+	"slices"
+	"time"
+
+	"github.com/cachalotdb/cachalot/store"
+)
+
+// Store errors the dispatcher translates into Redis's replies.
+var (
+	errStoreWrongType = store.ErrWrongType
+	errStoreNoSuchKey = store.ErrNoSuchKey
+)
+
+// dispatch runs one request through the checks Redis makes, in Redis's
+// order, then the handler. It is the only place a command is refused.
+func (s *Server) dispatch(c *client, argv [][]byte) {
+	s.stats.commandsProcessed.Add(1)
+	c.lastActive.Store(time.Now().UnixMilli())
+	mark := c.w.Len()
+	cmd, err := s.resolve(c, argv)
+	if err == nil {
+		err = s.call(c, cmd, argv)
+	}
+	if err != nil {
+		re := asRespError(err)
+		c.w.Error(re)
+		s.countError(re)
+		if cmd != nil {
+			cmd.stats.failedCalls.Add(1)
+		}
+	}
+	s.applyReplyMode(c, cmd, mark)
+}
+
+// resolve finds the row for argv and applies the checks that need no store:
+// unknown command or subcommand, arity, authentication.
+func (s *Server) resolve(c *client, argv [][]byte) (*command, error) {
+	cmd := s.table.lookup(argv[0])
+	if cmd == nil {
+		return nil, errUnknownCommand(argv)
+	}
+	if cmd.subIndex != nil && len(argv) >= 2 {
+		sub := cmd.subLookup(argv[1])
+		if sub == nil {
+			return nil, errUnknownSubcommand(cmd.name, argv[1])
+		}
+		cmd = sub
+	}
+	if (cmd.arity > 0 && len(argv) != cmd.arity) || len(argv) < -cmd.arity {
+		cmd.stats.rejectedCalls.Add(1)
+		return nil, errArity(cmd.fullName)
+	}
+	if !c.authenticated && !cmd.has(flagNoAuth) {
+		cmd.stats.rejectedCalls.Add(1)
+		return nil, errNoAuth
+	}
+	c.mu.Lock()
+	c.lastCmd = cmd.fullName
+	c.mu.Unlock()
+	return cmd, nil
+}
+
+// call locks the keys the row names (write locks unless the row is
+// read-only), runs the handler and records its timing.
+func (s *Server) call(c *client, cmd *command, argv [][]byte) error {
+	start := time.Now()
+	defer func() {
+		cmd.stats.calls.Add(1)
+		cmd.stats.usec.Add(time.Since(start).Microseconds())
+	}()
+	if cmd.has(flagOwnLocks) {
+		return cmd.handler(c, nil, argv)
+	}
+	var posBuf [8]int
+	pos := cmd.keyPositions(argv, posBuf[:0])
+	if len(pos) == 0 {
+		return cmd.handler(c, nil, argv)
+	}
+	var keyBuf [8][]byte
+	keys := keyBuf[:0]
+	for _, p := range pos {
+		keys = append(keys, argv[p])
+	}
+	run := func(tx *store.Tx) error { return cmd.handler(c, tx, argv) }
+	if cmd.has(flagReadonly) {
+		return c.db.View(keys, run)
+	}
+	return c.db.Update(keys, run)
+}
+
+// applyReplyMode discards the reply CLIENT REPLY OFF/SKIP asked to suppress.
+func (s *Server) applyReplyMode(c *client, cmd *command, mark int) {
+	if cmd != nil && cmd.fullName == "client|reply" {
+		return // CLIENT REPLY manages its own reply and the mode change
+	}
+	switch {
+	case c.replyMode == replyOff:
+		c.w.Truncate(mark)
+	case c.skipNext:
+		c.w.Truncate(mark)
+		c.skipNext = false
+	}
+}
+
+// countError feeds INFO errorstats.
+func (s *Server) countError(e respError) {
+	s.stats.errMu.Lock()
+	s.stats.errorStats[e.code()]++
+	s.stats.errMu.Unlock()
+}
+
+func sortClients(cs []*client) {
+	slices.SortFunc(cs, func(a, b *client) int { return int(a.id - b.id) })
+}
+
+// commandGroups lists every group's rows. Each cmd_<group>.go file owns its
+// slice; adding a group means adding it here.
+func commandGroups() [][]*command {
+	return [][]*command{
+		connectionCommands(),
+		serverCommands(),
+		stringCommands(),
+		genericCommands(),
+	}
+}

@@ -1,0 +1,122 @@
+package server
+
+import (
+	"errors"
+	"strings"
+)
+
+// respError is an error reply. Its text is sent as is after '-'; the first
+// word is the error code INFO errorstats counts by.
+type respError string
+
+func (e respError) Error() string { return string(e) }
+
+// code is the errorstats key: the first word of the reply.
+func (e respError) code() string {
+	s := string(e)
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// Every fixed error text Redis sends, defined once with Redis 7's exact words.
+// Handlers return these; the dispatcher writes them.
+const (
+	errSyntax          respError = "ERR syntax error"
+	errNotInteger      respError = "ERR value is not an integer or out of range"
+	errNotFloat        respError = "ERR value is not a valid float"
+	errWrongType       respError = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	errNoAuth          respError = "NOAUTH Authentication required."
+	errWrongPass       respError = "WRONGPASS invalid username-password pair or user is disabled."
+	errAuthNotSet      respError = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	errNoProto         respError = "NOPROTO unsupported protocol version"
+	errNoSuchKey       respError = "ERR no such key"
+	errDBIndex         respError = "ERR DB index is out of range"
+	errInvalidDB       respError = "ERR invalid DB index"
+	errOverflow        respError = "ERR increment or decrement would overflow"
+	errFloatNaNOrInf   respError = "ERR increment would produce NaN or Infinity"
+	errInvalidExpire   respError = "ERR invalid expire time in '%s' command"
+	errStringTooLong   respError = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	errOffsetRange     respError = "ERR offset is out of range"
+	errNXAndXX         respError = "ERR XX and NX options at the same time are not compatible"
+	errGTLTNX          respError = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	errSameObject      respError = "ERR source and destination objects are the same"
+	errOOM             respError = "OOM command not allowed when used memory > 'maxmemory'."
+	errLoading         respError = "LOADING Redis is loading the dataset in memory"
+	errBusyKey         respError = "BUSYKEY Target key name already exists."
+	errClusterDisabled respError = "ERR This instance has cluster support disabled"
+	errNoSuchClient    respError = "ERR No such client"
+	errDebugDisabled   respError = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+	errCountPositive   respError = "ERR value is out of range, must be positive"
+	errInvalidCursor   respError = "ERR invalid cursor"
+	errTimeoutNegative respError = "ERR timeout is negative"
+)
+
+// errArity is Redis's wrong-number-of-arguments reply for a command's full
+// name ("get", "config|get").
+func errArity(fullName string) respError {
+	return respError("ERR wrong number of arguments for '" + fullName + "' command")
+}
+
+// errUnknownCommand mirrors Redis 7: the name and the first arguments, each
+// cut so the list stays under 128 bytes, with CR/LF replaced by spaces.
+func errUnknownCommand(argv [][]byte) respError {
+	var b strings.Builder
+	for _, a := range argv[1:] {
+		if b.Len() >= 128 {
+			break
+		}
+		room := 128 - b.Len()
+		if len(a) > room {
+			a = a[:room]
+		}
+		b.WriteByte('\'')
+		b.Write(a)
+		b.WriteString("' ")
+	}
+	return respError(sanitize("ERR unknown command '" + truncate(argv[0], 128) + "', with args beginning with: " + b.String()))
+}
+
+// errUnknownSubcommand is the reply for a container command's unknown
+// subcommand.
+func errUnknownSubcommand(container string, sub []byte) respError {
+	return respError(sanitize("ERR unknown subcommand '" + truncate(sub, 128) + "'. Try " + strings.ToUpper(container) + " HELP."))
+}
+
+// errInvalidExpireIn is errInvalidExpire for one command.
+func errInvalidExpireIn(cmd string) respError {
+	return respError(strings.Replace(string(errInvalidExpire), "%s", cmd, 1))
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
+	}
+	return string(b)
+}
+
+// sanitize keeps an error reply on one line, as Redis's rejectCommandFormat does.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// asRespError turns any error into the reply to send: store errors map to
+// their Redis texts; anything else becomes a generic ERR with its message.
+func asRespError(err error) respError {
+	var re respError
+	switch {
+	case errors.As(err, &re):
+		return re
+	case errors.Is(err, errStoreWrongType):
+		return errWrongType
+	case errors.Is(err, errStoreNoSuchKey):
+		return errNoSuchKey
+	}
+	return respError(sanitize("ERR " + err.Error()))
+}

@@ -1,0 +1,261 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cachalotdb/cachalot/config"
+	"github.com/cachalotdb/cachalot/store"
+)
+
+// Options are what main hands the server.
+type Options struct {
+	Config  *config.Config
+	Store   *store.Store
+	Logger  *slog.Logger
+	Version string
+	// Shutdown is called when a client sends SHUTDOWN; main stops the
+	// process through its usual path.
+	Shutdown func()
+}
+
+// serverStats are the counters INFO stats reports.
+type serverStats struct {
+	connectionsReceived atomic.Int64
+	rejectedConnections atomic.Int64
+	commandsProcessed   atomic.Int64
+	netInputBytes       atomic.Int64
+	netOutputBytes      atomic.Int64
+	unexpectedErrors    atomic.Int64
+
+	errMu      sync.Mutex
+	errorStats map[string]int64
+}
+
+// Server is a running cachalot front end.
+type Server struct {
+	cfg      atomic.Pointer[config.Config]
+	cfgMu    sync.Mutex // serialises CONFIG SET
+	store    *store.Store
+	table    *commandTable
+	log      *slog.Logger
+	version  string
+	shutdown func()
+	started  time.Time
+
+	clientsMu sync.Mutex
+	clients   map[int64]*client
+	nextID    atomic.Int64
+
+	lnMu      sync.Mutex
+	listeners []net.Listener
+	closing   atomic.Bool
+	conns     sync.WaitGroup
+
+	activeExpire atomic.Bool
+	lastSave     atomic.Int64
+	stats        serverStats
+}
+
+// New builds a server; it does not listen until Serve.
+func New(opts Options) *Server {
+	s := &Server{
+		store:    opts.Store,
+		log:      opts.Logger,
+		version:  opts.Version,
+		shutdown: opts.Shutdown,
+		started:  time.Now(),
+		clients:  make(map[int64]*client),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s.cfg.Store(opts.Config)
+	s.table = buildTable(commandGroups()...)
+	s.activeExpire.Store(true)
+	s.lastSave.Store(time.Now().Unix())
+	s.stats.errorStats = make(map[string]int64)
+	return s
+}
+
+// Config returns the configuration in force. Callers must not modify it.
+func (s *Server) Config() *config.Config { return s.cfg.Load() }
+
+// Serve accepts connections on ln until it is closed.
+func (s *Server) Serve(ln net.Listener) error {
+	s.lnMu.Lock()
+	s.listeners = append(s.listeners, ln)
+	s.lnMu.Unlock()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("accept on %s: %w", ln.Addr(), err)
+		}
+		s.accept(conn)
+	}
+}
+
+func (s *Server) accept(conn net.Conn) {
+	cfg := s.Config()
+	s.stats.connectionsReceived.Add(1)
+	s.clientsMu.Lock()
+	full := len(s.clients) >= cfg.Maxclients
+	s.clientsMu.Unlock()
+	if full || s.closing.Load() {
+		s.stats.rejectedConnections.Add(1)
+		conn.Write([]byte("-ERR max number of clients reached\r\n"))
+		conn.Close()
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok && cfg.TCPKeepalive > 0 {
+		tc.SetKeepAlive(true)
+		tc.SetKeepAlivePeriod(cfg.TCPKeepalive)
+	}
+	c := &client{
+		srv:           s,
+		id:            s.nextID.Add(1),
+		conn:          conn,
+		addr:          conn.RemoteAddr().String(),
+		laddr:         conn.LocalAddr().String(),
+		born:          time.Now(),
+		authenticated: cfg.Requirepass == "",
+	}
+	c.w.proto = 2
+	c.proto = 2
+	c.rd = newReader(countingReader{conn, &s.stats.netInputBytes}, readLimits{
+		maxBulk:       cfg.ProtoMaxBulkLen,
+		maxQuery:      cfg.ClientQueryBufferLimit,
+		authenticated: c.authenticated,
+	})
+	c.db = s.store.DB(0)
+	c.lastActive.Store(time.Now().UnixMilli())
+	s.clientsMu.Lock()
+	s.clients[c.id] = c
+	s.clientsMu.Unlock()
+	s.conns.Add(1)
+	go s.serveConn(c)
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (cr countingReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.n.Add(int64(n))
+	return n, err
+}
+
+// serveConn runs one connection: read a request, dispatch it, and flush the
+// replies whenever the client has nothing more pipelined. A panic in a
+// handler is logged and closes only this connection.
+func (s *Server) serveConn(c *client) {
+	defer s.conns.Done()
+	defer func() {
+		if r := recover(); r != nil {
+			s.stats.unexpectedErrors.Add(1)
+			s.log.Error("panic serving client; connection closed",
+				"client_id", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
+		}
+		c.kill()
+		s.clientsMu.Lock()
+		delete(s.clients, c.id)
+		s.clientsMu.Unlock()
+	}()
+	beforeRead := func() error {
+		if err := c.flush(); err != nil {
+			return err
+		}
+		if t := s.Config().Timeout; t > 0 {
+			return c.conn.SetReadDeadline(time.Now().Add(t))
+		}
+		return nil
+	}
+	for {
+		argv, err := c.rd.next(beforeRead)
+		if err != nil {
+			var pe protocolError
+			switch {
+			case errors.As(err, &pe):
+				c.w.Error(respError("ERR " + pe.Error()))
+				c.flush()
+				s.log.Debug("protocol error; closing client", "client_id", c.id, "addr", c.addr, "err", err)
+			case errors.Is(err, errQueryBufferLimit):
+				s.log.Warn("closing client that reached max query buffer length", "client_id", c.id, "addr", c.addr)
+			}
+			return
+		}
+		s.dispatch(c, argv)
+		if c.closeAfter || c.killed.Load() {
+			c.flush()
+			return
+		}
+	}
+}
+
+// Close stops accepting and closes every connection.
+func (s *Server) Close() error {
+	s.closing.Store(true)
+	s.lnMu.Lock()
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	s.lnMu.Unlock()
+	s.clientsMu.Lock()
+	for _, c := range s.clients {
+		c.kill()
+	}
+	s.clientsMu.Unlock()
+	s.conns.Wait()
+	return nil
+}
+
+// RunBackground runs the periodic tasks (active expiry) at hz until ctx ends.
+func (s *Server) RunBackground(ctx context.Context) {
+	var cursor store.ExpireCursor
+	for {
+		hz := s.Config().Hz
+		if hz < 1 {
+			hz = 10
+		}
+		period := time.Second / time.Duration(hz)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(period):
+		}
+		if s.activeExpire.Load() {
+			// A quarter of each tick, as Redis's slow expire cycle.
+			s.store.ExpireCycle(&cursor, period/4)
+		}
+	}
+}
+
+// snapshotClients returns the connected clients, ordered by id.
+func (s *Server) snapshotClients() []*client {
+	s.clientsMu.Lock()
+	out := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		out = append(out, c)
+	}
+	s.clientsMu.Unlock()
+	sortClients(out)
+	return out
+}

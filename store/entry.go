@@ -1,0 +1,108 @@
+package store
+
+import (
+	"strconv"
+	"sync/atomic"
+)
+
+// Kind is the type of a value, as TYPE reports it.
+type Kind uint8
+
+// The kinds of value a key can hold. KindNone is a missing key.
+const (
+	KindNone Kind = iota
+	KindString
+)
+
+// String returns the name TYPE replies with.
+func (k Kind) String() string {
+	switch k {
+	case KindString:
+		return "string"
+	default:
+		return "none"
+	}
+}
+
+// Encoding mirrors Redis's object encodings, which OBJECT ENCODING reports and
+// some clients and tests inspect.
+type Encoding uint8
+
+// String encodings. EncodingAuto picks int/embstr/raw as Redis's
+// tryObjectEncoding does for a freshly set value; EncodingEmbstr is what Redis's
+// createStringObject gives (embstr up to 44 bytes, raw above); EncodingRaw is
+// what an in-place edit (APPEND, SETRANGE) leaves.
+const (
+	EncodingAuto Encoding = iota
+	EncodingEmbstr
+	EncodingRaw
+	EncodingInt
+)
+
+// embstrLimit is Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT.
+const embstrLimit = 44
+
+// entryOverhead approximates the bytes an entry costs beyond its key and value:
+// the map slot, the entry struct and the slice headers. It feeds used_memory.
+const entryOverhead = 80
+
+// entry is one key's value and metadata. It is reached only under its shard's
+// lock; access is atomic so that readers holding a read lock can update it.
+type entry struct {
+	str      []byte
+	expireAt int64 // Unix ms; 0 means no expiry
+	access   atomic.Uint32
+	ttlIdx   int32 // position in shard.ttlKeys, -1 when expireAt == 0
+	kind     Kind
+	enc      Encoding
+}
+
+// size is the entry's contribution to used_memory.
+func (e *entry) size(key string) int64 {
+	return int64(len(key) + cap(e.str) + entryOverhead)
+}
+
+// encodingName is what OBJECT ENCODING prints.
+func (e *entry) encodingName() string {
+	switch e.enc {
+	case EncodingInt:
+		return "int"
+	case EncodingRaw:
+		return "raw"
+	case EncodingEmbstr:
+		return "embstr"
+	}
+	return "raw"
+}
+
+// resolveEncoding applies Redis's rules for the encoding of a string value.
+func resolveEncoding(val []byte, enc Encoding) Encoding {
+	switch enc {
+	case EncodingAuto:
+		if len(val) <= 20 && isCanonicalInt(val) {
+			return EncodingInt
+		}
+		if len(val) <= embstrLimit {
+			return EncodingEmbstr
+		}
+		return EncodingRaw
+	case EncodingEmbstr:
+		if len(val) <= embstrLimit {
+			return EncodingEmbstr
+		}
+		return EncodingRaw
+	}
+	return enc
+}
+
+// isCanonicalInt reports whether val is the canonical decimal form of an
+// int64 (no sign on zero, no leading zeros, no spaces), as Redis's string2ll
+// requires before storing a string as an integer.
+func isCanonicalInt(val []byte) bool {
+	n, err := strconv.ParseInt(string(val), 10, 64)
+	if err != nil {
+		return false
+	}
+	var buf [20]byte
+	return string(strconv.AppendInt(buf[:0], n, 10)) == string(val)
+}

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Active expiry follows Redis 7's cycle: sample keys that carry a TTL, reclaim
+// the expired ones, and keep going on a shard while more than a tenth of the
+// sample was stale, all within a time budget per call.
+const (
+	expireSampleSize     = 20
+	expireAcceptableRate = 10 // percent of a sample that may be stale before we stop
+)
+
+// ExpireCursor remembers where the last active expiry cycle stopped, so the
+// next one carries on instead of always starting at database 0, shard 0.
+type ExpireCursor struct {
+	db, shard int
+}
+
+// ExpireCycle reclaims expired keys for at most budget and returns how many it
+// removed. It takes each shard's lock only briefly, one sample at a time.
+func (s *Store) ExpireCycle(cur *ExpireCursor, budget time.Duration) int {
+	deadline := time.Now().Add(budget)
+	removed := 0
+	total := len(s.dbs) * len(s.dbs[0].shards)
+	for visited := 0; visited < total; visited++ {
+		if cur.db >= len(s.dbs) {
+			cur.db = 0
+		}
+		db := s.dbs[cur.db]
+		sh := &db.shards[cur.shard]
+		for {
+			n, sampled := sh.expireSample(s.NowMs())
+			removed += n
+			s.expired.Add(int64(n))
+			if sampled == 0 || n*100 <= sampled*expireAcceptableRate {
+				break
+			}
+			if time.Now().After(deadline) {
+				return removed
+			}
+		}
+		cur.shard++
+		if cur.shard == len(db.shards) {
+			cur.shard = 0
+			cur.db++
+		}
+		if visited%16 == 15 && time.Now().After(deadline) {
+			break
+		}
+	}
+	return removed
+}
+
+// expireSample checks up to expireSampleSize random keys with a TTL and
+// removes the expired ones.
+func (sh *shard) expireSample(now int64) (removed, sampled int) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for sampled < expireSampleSize && len(sh.ttlKeys) > 0 {
+		sampled++
+		key := sh.ttlKeys[rand.IntN(len(sh.ttlKeys))]
+		e := sh.m[key]
+		if e.expireAt <= now {
+			sh.remove(key, e)
+			removed++
+		}
+	}
+	return removed, sampled
+}

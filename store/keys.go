@@ -1,0 +1,323 @@
+package store
+
+import (
+	"hash/maphash"
+	"math/rand/v2"
+	"sort"
+)
+
+// KindOf returns the kind of key's value, KindNone when missing. It counts
+// no stats and leaves the access clock alone (TYPE, EXISTS-like checks).
+func (tx *Tx) KindOf(key []byte) Kind {
+	_, e := tx.find(tx.db, key)
+	if e == nil {
+		return KindNone
+	}
+	return e.kind
+}
+
+// Exists reports whether key is present.
+func (tx *Tx) Exists(key []byte) bool { return tx.KindOf(key) != KindNone }
+
+// Touch updates key's access clock and reports whether it exists.
+func (tx *Tx) Touch(key []byte) bool {
+	_, e := tx.find(tx.db, key)
+	if e == nil {
+		return false
+	}
+	tx.touch(e)
+	return true
+}
+
+// Delete removes key and reports whether it existed.
+func (tx *Tx) Delete(key []byte) bool {
+	tx.mustWrite()
+	sh, e := tx.find(tx.db, key)
+	if e == nil {
+		return false
+	}
+	sh.remove(string(key), e)
+	return true
+}
+
+// ExpireAt returns key's absolute expiry in Unix ms (0 when it has none) and
+// whether the key exists.
+func (tx *Tx) ExpireAt(key []byte) (at int64, exists bool) {
+	_, e := tx.find(tx.db, key)
+	if e == nil {
+		return 0, false
+	}
+	return e.expireAt, true
+}
+
+// SetExpireAt sets key's expiry to at (Unix ms). A time not in the future
+// deletes the key, as Redis does. It reports whether the key existed.
+func (tx *Tx) SetExpireAt(key []byte, at int64) bool {
+	tx.mustWrite()
+	sh, e := tx.find(tx.db, key)
+	if e == nil {
+		return false
+	}
+	if at <= tx.now {
+		sh.remove(string(key), e)
+		return true
+	}
+	sh.setExpire(string(key), e, at)
+	return true
+}
+
+// Persist removes key's TTL and reports whether it had one.
+func (tx *Tx) Persist(key []byte) bool {
+	tx.mustWrite()
+	sh, e := tx.find(tx.db, key)
+	if e == nil || e.expireAt == 0 {
+		return false
+	}
+	sh.setExpire(string(key), e, 0)
+	return true
+}
+
+// Rename moves src's value and TTL to dst. With nx it does nothing and
+// returns false when dst exists. It returns ErrNoSuchKey when src is missing.
+func (tx *Tx) Rename(src, dst []byte, nx bool) (bool, error) {
+	tx.mustWrite()
+	ssh, e := tx.find(tx.db, src)
+	if e == nil {
+		return false, ErrNoSuchKey
+	}
+	if string(src) == string(dst) {
+		return !nx, nil
+	}
+	dsh, old := tx.find(tx.db, dst)
+	if old != nil && nx {
+		return false, nil
+	}
+	ssh.remove(string(src), e)
+	dsh.put(string(dst), e)
+	return true, nil
+}
+
+// CopyTo copies src's value and TTL to dst in dstDB. Without replace an
+// existing dst is left alone and CopyTo returns false.
+func (tx *Tx) CopyTo(dstDB *DB, src, dst []byte, replace bool) (bool, error) {
+	tx.mustWrite()
+	_, e := tx.find(tx.db, src)
+	if e == nil {
+		return false, nil
+	}
+	dsh, old := tx.find(dstDB, dst)
+	if old != nil && !replace {
+		return false, nil
+	}
+	dup := &entry{
+		str:      append([]byte(nil), e.str...),
+		expireAt: e.expireAt,
+		kind:     e.kind,
+		enc:      e.enc,
+	}
+	dup.access.Store(tx.nowSec)
+	dsh.put(string(dst), dup)
+	return true, nil
+}
+
+// MoveTo moves key to dstDB unless it exists there; it reports success.
+func (tx *Tx) MoveTo(dstDB *DB, key []byte) bool {
+	tx.mustWrite()
+	ssh, e := tx.find(tx.db, key)
+	if e == nil {
+		return false
+	}
+	dsh, old := tx.find(dstDB, key)
+	if old != nil {
+		return false
+	}
+	ssh.remove(string(key), e)
+	dsh.put(string(key), e)
+	return true
+}
+
+// ObjectInfo is what OBJECT and MEMORY USAGE report about a key.
+type ObjectInfo struct {
+	Kind        Kind
+	Encoding    string
+	IdleSeconds int64
+	SizeBytes   int64
+}
+
+// Object describes key without touching its access clock.
+func (tx *Tx) Object(key []byte) (ObjectInfo, bool) {
+	_, e := tx.find(tx.db, key)
+	if e == nil {
+		return ObjectInfo{}, false
+	}
+	idle := int64(tx.nowSec) - int64(e.access.Load())
+	if idle < 0 {
+		idle = 0
+	}
+	return ObjectInfo{
+		Kind:        e.kind,
+		Encoding:    e.encodingName(),
+		IdleSeconds: idle,
+		SizeBytes:   e.size(string(key)),
+	}, true
+}
+
+// Keys calls fn for every live key, one shard at a time under its read lock.
+// fn must not call back into the store.
+func (db *DB) Keys(fn func(key string, kind Kind)) {
+	now := db.store.NowMs()
+	for i := range db.shards {
+		sh := &db.shards[i]
+		sh.mu.RLock()
+		for k, e := range sh.m {
+			if e.expireAt == 0 || e.expireAt > now {
+				fn(k, e.kind)
+			}
+		}
+		sh.mu.RUnlock()
+	}
+}
+
+// Item is one key with its value, for whole-keyspace walks (DEBUG DIGEST).
+type Item struct {
+	Key      string
+	Kind     Kind
+	Str      []byte // valid only during the callback
+	ExpireAt int64
+}
+
+// ForEach calls fn for every live key with its value, under the shard's read
+// lock. fn must copy what it keeps and must not call back into the store.
+func (db *DB) ForEach(fn func(it Item)) {
+	now := db.store.NowMs()
+	for i := range db.shards {
+		sh := &db.shards[i]
+		sh.mu.RLock()
+		for k, e := range sh.m {
+			if e.expireAt == 0 || e.expireAt > now {
+				fn(Item{Key: k, Kind: e.kind, Str: e.str, ExpireAt: e.expireAt})
+			}
+		}
+		sh.mu.RUnlock()
+	}
+}
+
+// Item returns key's value like ForEach does, for DEBUG DIGEST-VALUE.
+func (tx *Tx) Item(key []byte) (Item, bool) {
+	_, e := tx.find(tx.db, key)
+	if e == nil {
+		return Item{}, false
+	}
+	return Item{Key: string(key), Kind: e.kind, Str: e.str, ExpireAt: e.expireAt}, true
+}
+
+// RandomKey returns a random live key, or false when the database is empty.
+func (db *DB) RandomKey() (string, bool) {
+	n := len(db.shards)
+	start := rand.IntN(n)
+	// Try random shards first, then sweep, so a sparse keyspace still
+	// answers without scanning every shard each time.
+	for attempt := 0; attempt < n+8; attempt++ {
+		idx := (start + attempt) % n
+		if attempt < 8 {
+			idx = rand.IntN(n)
+		}
+		if k, ok := db.shards[idx].randomLive(db.store.NowMs()); ok {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+func (sh *shard) randomLive(now int64) (string, bool) {
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if len(sh.m) == 0 {
+		return "", false
+	}
+	skip := rand.IntN(len(sh.m))
+	var fallback string
+	found := false
+	for k, e := range sh.m {
+		if e.expireAt != 0 && e.expireAt <= now {
+			continue
+		}
+		if !found {
+			fallback, found = k, true
+		}
+		if skip <= 0 {
+			return k, true
+		}
+		skip--
+	}
+	return fallback, found
+}
+
+// Scan cursors: the top bits name the shard, the low scanPosBits bits a
+// position in the shard's hash order. Because a key's position never
+// changes, every key present for the whole scan is returned at least once,
+// however the keyspace grows or shrinks in between.
+const scanPosBits = 40
+
+// Scan returns about count keys starting at cursor, and the cursor to
+// continue from (0 when the scan is complete). fn sees each key.
+func (db *DB) Scan(cursor uint64, count int, fn func(key string, kind Kind)) uint64 {
+	if count < 1 {
+		count = 1
+	}
+	shardIdx := cursor >> scanPosBits
+	pos := cursor & (1<<scanPosBits - 1)
+	now := db.store.NowMs()
+	type candidate struct {
+		pos  uint64
+		key  string
+		kind Kind
+	}
+	var cands []candidate
+	emitted := 0
+	for shardIdx < uint64(len(db.shards)) {
+		sh := &db.shards[shardIdx]
+		cands = cands[:0]
+		sh.mu.RLock()
+		for k, e := range sh.m {
+			p := maphash.String(db.store.seed, k) >> (64 - scanPosBits)
+			if p >= pos && (e.expireAt == 0 || e.expireAt > now) {
+				cands = append(cands, candidate{p, k, e.kind})
+			}
+		}
+		sh.mu.RUnlock()
+		want := count - emitted
+		if len(cands) > want {
+			sort.Slice(cands, func(i, j int) bool { return cands[i].pos < cands[j].pos })
+			cut := want
+			// Keys sharing a position go out together, or the next call
+			// would skip the rest of them.
+			for cut < len(cands) && cands[cut].pos == cands[cut-1].pos {
+				cut++
+			}
+			for _, c := range cands[:cut] {
+				fn(c.key, c.kind)
+			}
+			next := cands[cut-1].pos + 1
+			if next < 1<<scanPosBits {
+				return shardIdx<<scanPosBits | next
+			}
+			// The shard's last position was consumed.
+			shardIdx++
+			if shardIdx >= uint64(len(db.shards)) {
+				return 0
+			}
+			return shardIdx << scanPosBits
+		}
+		for _, c := range cands {
+			fn(c.key, c.kind)
+		}
+		emitted += len(cands)
+		shardIdx++
+		pos = 0
+		if emitted >= count && shardIdx < uint64(len(db.shards)) {
+			return shardIdx << scanPosBits
+		}
+	}
+	return 0
+}

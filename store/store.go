@@ -1,0 +1,222 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sync/atomic"
+)
+
+// Options configures a Store.
+type Options struct {
+	Databases int   // number of databases (SELECT 0..Databases-1)
+	Shards    int   // shards per database, a power of two
+	Clock     Clock // nil means the system clock
+}
+
+// Stats are the counters INFO stats reports from the store.
+type Stats struct {
+	KeyspaceHits   int64
+	KeyspaceMisses int64
+	ExpiredKeys    int64
+}
+
+// Store is the whole keyspace: a fixed set of databases.
+type Store struct {
+	dbs   []*DB
+	clock Clock
+	seed  maphash.Seed
+
+	hits    atomic.Int64
+	misses  atomic.Int64
+	expired atomic.Int64
+}
+
+// ErrWrongType is returned when an operation meets a key of another kind.
+var ErrWrongType = errors.New("wrong kind of value")
+
+// ErrNoSuchKey is returned by operations that need an existing key.
+var ErrNoSuchKey = errors.New("no such key")
+
+// New builds an empty store.
+func New(opts Options) (*Store, error) {
+	if opts.Databases < 1 {
+		return nil, fmt.Errorf("store: databases must be at least 1, got %d", opts.Databases)
+	}
+	if opts.Shards < 1 || opts.Shards&(opts.Shards-1) != 0 {
+		return nil, fmt.Errorf("store: shards must be a power of two, got %d", opts.Shards)
+	}
+	s := &Store{clock: opts.Clock, seed: maphash.MakeSeed()}
+	if s.clock == nil {
+		s.clock = SystemClock{}
+	}
+	s.dbs = make([]*DB, opts.Databases)
+	for i := range s.dbs {
+		s.dbs[i] = newDB(s, i, opts.Shards)
+	}
+	return s, nil
+}
+
+// DB returns database i, or nil when i is out of range.
+func (s *Store) DB(i int) *DB {
+	if i < 0 || i >= len(s.dbs) {
+		return nil
+	}
+	return s.dbs[i]
+}
+
+// Databases returns how many databases the store has.
+func (s *Store) Databases() int { return len(s.dbs) }
+
+// NowMs is the store's clock, which every TTL computation must use.
+func (s *Store) NowMs() int64 { return s.clock.NowMs() }
+
+// Stats returns the store's counters.
+func (s *Store) Stats() Stats {
+	return Stats{
+		KeyspaceHits:   s.hits.Load(),
+		KeyspaceMisses: s.misses.Load(),
+		ExpiredKeys:    s.expired.Load(),
+	}
+}
+
+// ResetStats zeroes the counters (CONFIG RESETSTAT).
+func (s *Store) ResetStats() {
+	s.hits.Store(0)
+	s.misses.Store(0)
+	s.expired.Store(0)
+}
+
+// UsedBytes is the sum of every entry's accounted size.
+func (s *Store) UsedBytes() int64 {
+	var n int64
+	for _, db := range s.dbs {
+		for i := range db.shards {
+			n += db.shards[i].used.Load()
+		}
+	}
+	return n
+}
+
+// FlushAll empties every database.
+func (s *Store) FlushAll() {
+	for _, db := range s.dbs {
+		db.Flush()
+	}
+}
+
+// SwapDB exchanges the contents of two databases atomically.
+func (s *Store) SwapDB(a, b int) error {
+	da, db := s.DB(a), s.DB(b)
+	if da == nil || db == nil {
+		return fmt.Errorf("store: swapdb %d %d: database out of range", a, b)
+	}
+	if a == b {
+		return nil
+	}
+	if a > b {
+		da, db = db, da
+	}
+	for i := range da.shards {
+		da.shards[i].mu.Lock()
+	}
+	for i := range db.shards {
+		db.shards[i].mu.Lock()
+	}
+	for i := range da.shards {
+		x, y := &da.shards[i], &db.shards[i]
+		x.m, y.m = y.m, x.m
+		x.ttlKeys, y.ttlKeys = y.ttlKeys, x.ttlKeys
+		ux, uy := x.used.Load(), y.used.Load()
+		x.used.Store(uy)
+		y.used.Store(ux)
+	}
+	for i := range db.shards {
+		db.shards[i].mu.Unlock()
+	}
+	for i := range da.shards {
+		da.shards[i].mu.Unlock()
+	}
+	return nil
+}
+
+// DB is one numbered database.
+type DB struct {
+	store  *Store
+	index  int
+	shards []shard
+	mask   uint64
+}
+
+func newDB(s *Store, index, nshards int) *DB {
+	db := &DB{store: s, index: index, shards: make([]shard, nshards), mask: uint64(nshards - 1)}
+	for i := range db.shards {
+		db.shards[i].init()
+	}
+	return db
+}
+
+// Index is the database's number.
+func (db *DB) Index() int { return db.index }
+
+func (db *DB) hash(key []byte) uint64 { return maphash.Bytes(db.store.seed, key) }
+
+func (db *DB) shardOf(key []byte) int { return int(db.hash(key) & db.mask) }
+
+// Len counts the keys, including expired ones not yet reclaimed, as DBSIZE does.
+func (db *DB) Len() int {
+	n := 0
+	for i := range db.shards {
+		sh := &db.shards[i]
+		sh.mu.RLock()
+		n += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+// ExpiresLen counts the keys that carry a TTL (INFO keyspace's expires=).
+func (db *DB) ExpiresLen() int {
+	n := 0
+	for i := range db.shards {
+		sh := &db.shards[i]
+		sh.mu.RLock()
+		n += len(sh.ttlKeys)
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+// AvgTTL is the mean remaining TTL in ms of keys that have one, or 0.
+func (db *DB) AvgTTL() int64 {
+	now := db.store.NowMs()
+	var sum, n int64
+	for i := range db.shards {
+		sh := &db.shards[i]
+		sh.mu.RLock()
+		for _, k := range sh.ttlKeys {
+			if left := sh.m[k].expireAt - now; left > 0 {
+				sum += left
+				n++
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / n
+}
+
+// Flush removes every key.
+func (db *DB) Flush() {
+	for i := range db.shards {
+		sh := &db.shards[i]
+		sh.mu.Lock()
+		sh.init()
+		sh.mu.Unlock()
+	}
+}
+
+// atomicInt64 is a named alias so shard's field reads as what it is.
+type atomicInt64 = atomic.Int64

@@ -1,0 +1,111 @@
+package store
+
+// SetOptions says how SetString treats the key's TTL and encoding.
+type SetOptions struct {
+	ExpireAt int64 // absolute Unix ms; 0 means no expiry unless KeepTTL
+	KeepTTL  bool  // keep the existing TTL (SET … KEEPTTL)
+	Encoding Encoding
+}
+
+// GetString reads a string for a read command: it counts a keyspace hit or
+// miss and touches the entry. The slice is valid until the transaction ends.
+func (tx *Tx) GetString(key []byte) (val []byte, ok bool, err error) {
+	e := tx.readEntry(key)
+	if e == nil {
+		return nil, false, nil
+	}
+	if e.kind != KindString {
+		return nil, false, ErrWrongType
+	}
+	return e.str, true, nil
+}
+
+// PeekString reads a string for a write command, without counting stats.
+func (tx *Tx) PeekString(key []byte) (val []byte, ok bool, err error) {
+	_, e := tx.find(tx.db, key)
+	if e == nil {
+		return nil, false, nil
+	}
+	if e.kind != KindString {
+		return nil, false, ErrWrongType
+	}
+	return e.str, true, nil
+}
+
+// SetString stores a copy of val under key, replacing whatever was there.
+func (tx *Tx) SetString(key, val []byte, opt SetOptions) {
+	tx.mustWrite()
+	sh, old := tx.find(tx.db, key)
+	at := opt.ExpireAt
+	if opt.KeepTTL && old != nil {
+		at = old.expireAt
+	}
+	e := &entry{
+		str:      append(make([]byte, 0, len(val)), val...),
+		expireAt: at,
+		kind:     KindString,
+		enc:      resolveEncoding(val, opt.Encoding),
+	}
+	e.access.Store(tx.nowSec)
+	sh.put(string(key), e)
+}
+
+// AppendString appends suffix to key's string, creating it when missing, and
+// returns the new length.
+func (tx *Tx) AppendString(key, suffix []byte) (int, error) {
+	tx.mustWrite()
+	sh, e := tx.find(tx.db, key)
+	if e == nil {
+		tx.SetString(key, suffix, SetOptions{})
+		return len(suffix), nil
+	}
+	if e.kind != KindString {
+		return 0, ErrWrongType
+	}
+	before := e.size(string(key))
+	e.str = append(e.str, suffix...)
+	e.enc = EncodingRaw
+	e.access.Store(tx.nowSec)
+	sh.resize(string(key), e, before)
+	return len(e.str), nil
+}
+
+// SetRange overwrites key's string at offset with val, zero-padding as
+// needed, and returns the new length. A missing key with an empty val is
+// left missing, as Redis does. The caller enforces proto-max-bulk-len.
+func (tx *Tx) SetRange(key []byte, offset int, val []byte) (int, error) {
+	tx.mustWrite()
+	sh, e := tx.find(tx.db, key)
+	if e == nil {
+		if len(val) == 0 {
+			return 0, nil
+		}
+		buf := make([]byte, offset+len(val))
+		copy(buf[offset:], val)
+		tx.SetString(key, buf, SetOptions{Encoding: EncodingRaw})
+		return len(buf), nil
+	}
+	if e.kind != KindString {
+		return 0, ErrWrongType
+	}
+	if len(val) == 0 {
+		return len(e.str), nil
+	}
+	before := e.size(string(key))
+	if need := offset + len(val); need > len(e.str) {
+		grown := make([]byte, need)
+		copy(grown, e.str)
+		e.str = grown
+	}
+	copy(e.str[offset:], val)
+	e.enc = EncodingRaw
+	e.access.Store(tx.nowSec)
+	sh.resize(string(key), e, before)
+	return len(e.str), nil
+}
+
+// StringLen returns the length of key's string (0 when missing).
+func (tx *Tx) StringLen(key []byte) (int, error) {
+	val, _, err := tx.GetString(key)
+	return len(val), err
+}

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"slices"
+)
+
+// lockRef names one locked shard.
+type lockRef struct {
+	db    *DB
+	shard int
+}
+
+func (a lockRef) less(b lockRef) bool {
+	if a.db.index != b.db.index {
+		return a.db.index < b.db.index
+	}
+	return a.shard < b.shard
+}
+
+// Tx is a set of locked shards and the operations allowed on their keys.
+// A Tx is only valid inside the function given to Update or View.
+type Tx struct {
+	db     *DB
+	now    int64
+	write  bool
+	locks  []lockRef
+	buf    [4]lockRef
+	dirty  bool
+	nowSec uint32
+}
+
+// KeyRef names a key in a database, for transactions spanning databases.
+type KeyRef struct {
+	DB  *DB
+	Key []byte
+}
+
+// Update runs fn with write locks on the shards of keys, taken in a fixed
+// order so concurrent multi-key updates cannot deadlock.
+func (db *DB) Update(keys [][]byte, fn func(tx *Tx) error) error {
+	var tx Tx
+	tx.begin(db, true)
+	for _, k := range keys {
+		tx.addLock(db, k)
+	}
+	tx.lock()
+	defer tx.unlock()
+	return fn(&tx)
+}
+
+// View runs fn with read locks on the shards of keys. Expired keys read as
+// missing; they are reclaimed later by a writer or the active expiry cycle.
+func (db *DB) View(keys [][]byte, fn func(tx *Tx) error) error {
+	var tx Tx
+	tx.begin(db, false)
+	for _, k := range keys {
+		tx.addLock(db, k)
+	}
+	tx.lock()
+	defer tx.unlock()
+	return fn(&tx)
+}
+
+// UpdateRefs is Update for keys in several databases (COPY … DB, MOVE).
+// The Tx's own database is db.
+func (db *DB) UpdateRefs(refs []KeyRef, fn func(tx *Tx) error) error {
+	var tx Tx
+	tx.begin(db, true)
+	for _, r := range refs {
+		tx.addLock(r.DB, r.Key)
+	}
+	tx.lock()
+	defer tx.unlock()
+	return fn(&tx)
+}
+
+func (tx *Tx) begin(db *DB, write bool) {
+	tx.db = db
+	tx.write = write
+	tx.now = db.store.NowMs()
+	tx.nowSec = uint32(tx.now / 1000)
+	tx.locks = tx.buf[:0]
+}
+
+func (tx *Tx) addLock(db *DB, key []byte) {
+	ref := lockRef{db: db, shard: db.shardOf(key)}
+	for _, l := range tx.locks {
+		if l == ref {
+			return
+		}
+	}
+	tx.locks = append(tx.locks, ref)
+}
+
+func (tx *Tx) lock() {
+	if len(tx.locks) > 1 {
+		slices.SortFunc(tx.locks, func(a, b lockRef) int {
+			if a.less(b) {
+				return -1
+			}
+			return 1
+		})
+	}
+	for _, l := range tx.locks {
+		sh := &l.db.shards[l.shard]
+		if tx.write {
+			sh.mu.Lock()
+		} else {
+			sh.mu.RLock()
+		}
+	}
+}
+
+func (tx *Tx) unlock() {
+	for i := len(tx.locks) - 1; i >= 0; i-- {
+		l := tx.locks[i]
+		sh := &l.db.shards[l.shard]
+		if tx.write {
+			sh.mu.Unlock()
+		} else {
+			sh.mu.RUnlock()
+		}
+	}
+}
+
+// NowMs is the time the transaction runs at; every TTL in it is relative to it.
+func (tx *Tx) NowMs() int64 { return tx.now }
+
+// DB is the transaction's database.
+func (tx *Tx) DB() *DB { return tx.db }
+
+// shardFor returns key's shard in db, which the transaction must have locked.
+func (tx *Tx) shardFor(db *DB, key []byte) *shard {
+	idx := db.shardOf(key)
+	for _, l := range tx.locks {
+		if l.db == db && l.shard == idx {
+			return &db.shards[idx]
+		}
+	}
+	panic("store: key " + string(key) + " used outside the keys its transaction locked")
+}
+
+// find returns key's live entry in db, reclaiming it first if it has expired
+// and the transaction may write.
+func (tx *Tx) find(db *DB, key []byte) (*shard, *entry) {
+	sh := tx.shardFor(db, key)
+	e := sh.m[string(key)]
+	if e == nil {
+		return sh, nil
+	}
+	if e.expireAt != 0 && e.expireAt <= tx.now {
+		if tx.write {
+			sh.remove(string(key), e)
+			db.store.expired.Add(1)
+		}
+		return sh, nil
+	}
+	return sh, e
+}
+
+// touch records an access for LRU, from readers too (the clock is atomic).
+func (tx *Tx) touch(e *entry) { e.access.Store(tx.nowSec) }
+
+// readEntry looks key up for a read command: it counts a hit or a miss and
+// touches the entry, as Redis's lookupKeyRead does.
+func (tx *Tx) readEntry(key []byte) *entry {
+	_, e := tx.find(tx.db, key)
+	if e == nil {
+		tx.db.store.misses.Add(1)
+		return nil
+	}
+	tx.db.store.hits.Add(1)
+	tx.touch(e)
+	return e
+}
+
+// mustWrite guards mutations made through a read transaction.
+func (tx *Tx) mustWrite() {
+	if !tx.write {
+		panic("store: mutation inside a read-only transaction")
+	}
+	tx.dirty = true
+}
+
+// Dirty reports whether the transaction changed anything.
+func (tx *Tx) Dirty() bool { return tx.dirty }
