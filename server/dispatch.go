@@ -123,5 +123,7 @@ func commandGroups() [][]*command {
 		serverCommands(),
 		stringCommands(),
 		genericCommands(),
+		introspectionCommands(),
+		debugCommands(),
 	}
 }

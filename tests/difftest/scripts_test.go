@@ -41,3 +41,33 @@ func TestScripts(t *testing.T) {
 	}
 	t.Logf("difftest: %d command lines compared (%d sent) in %d script files", total.Compared, total.Commands, len(files))
 }
+
+// TestCountCases parses the scripts without running them and logs how many
+// command lines each one sends (go test -run TestCountCases -v). It needs no
+// server.
+func TestCountCases(t *testing.T) {
+	files, err := ScriptFiles("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, compared := 0, 0
+	for _, f := range files {
+		steps, err := LoadScript(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, c := 0, 0
+		for _, st := range steps {
+			if st.Sends() {
+				n++
+				if st.Mode != ModeIgnore {
+					c++
+				}
+			}
+		}
+		t.Logf("%s: %d command lines (%d compared)", filepath.Base(f), n, c)
+		total += n
+		compared += c
+	}
+	t.Logf("difftest: %d command lines (%d compared) in %d script files", total, compared, len(files))
+}
