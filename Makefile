@@ -21,7 +21,7 @@ test: ## lint, then every test with the race detector (differential tests need r
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 bench: build ## redis-benchmark against cachalot and redis-server, interleaved; prints ratios
-	./bench/run.sh
+	CACHALOT_BIN=$(CURDIR)/$(BIN) ./bench/run.sh
 
 fuzz: ## run each fuzz target briefly (FUZZTIME=10s each)
 	@set -e; for pkg in $$($(GO) list ./...); do \

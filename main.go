@@ -98,8 +98,11 @@ func listen(cfg *config.Config) ([]net.Listener, error) {
 			if optional {
 				host = host[1:]
 			}
-			if host == "*" {
+			switch host {
+			case "*":
 				host = "0.0.0.0"
+			case "::*":
+				host = "::"
 			}
 			ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(cfg.Port)))
 			if err != nil {

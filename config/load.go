@@ -50,13 +50,19 @@ func (a Action) String() string {
 // it returns a Config that has passed Validate, or an error describing
 // every problem found (joined). Non-fatal warnings go to stderr.
 func Load(args []string, version string, stdout, stderr io.Writer) (*Config, Action, error) {
+	return load(args, version, stdout, stderr, os.ReadFile)
+}
+
+// load is Load with the file reader injected, so the fuzz test can feed
+// config files from memory instead of paying for a disk write per input.
+func load(args []string, version string, stdout, stderr io.Writer, readFile func(string) ([]byte, error)) (*Config, Action, error) {
 	flags := pflag.NewFlagSet("cachalot", pflag.ContinueOnError)
 	flags.SetOutput(stderr)
 	flags.Usage = func() {} // help is printed by printUsage, on stdout, only for --help
 	flags.SortFlags = false
 	help := flags.BoolP("help", "h", false, "print this help and exit")
 	showVersion := flags.Bool("version", false, "print the version and exit")
-	configPath := flags.String("config", "", "TOML configuration `PATH`")
+	configPath := flags.String("config", "", "TOML configuration file")
 	for _, p := range paramTable {
 		flags.Var(&paramFlag{param: p}, p.Name, p.Help)
 	}
@@ -84,7 +90,7 @@ func Load(args []string, version string, stdout, stderr io.Writer) (*Config, Act
 		if *configPath == "" {
 			return nil, Run, errors.New("command line: --config needs a file path")
 		}
-		if err := loadFile(cfg, *configPath); err != nil {
+		if err := loadFile(cfg, *configPath, readFile); err != nil {
 			return nil, Run, err
 		}
 	}
@@ -134,8 +140,8 @@ func (f *paramFlag) Type() string { return f.param.metavar }
 // loadFile applies the TOML file at path to cfg. Keys are parameter names
 // (case-insensitive, like Redis). Every bad key is reported, not just the
 // first, so one edit can fix a broken file.
-func loadFile(cfg *Config, path string) error {
-	data, err := os.ReadFile(path)
+func loadFile(cfg *Config, path string, readFile func(string) ([]byte, error)) error {
+	data, err := readFile(path)
 	if err != nil {
 		return fmt.Errorf("reading config file: %w", err)
 	}

@@ -68,6 +68,11 @@ var (
 
 // paramTable is the single source of truth for every parameter. It is built
 // once and never modified; Params hands out copies.
+//
+// Mutable is true only where a running server can apply a change in place.
+// Redis also lets CONFIG SET change port, bind, dir and appendonly, but
+// those need listeners or persistence restarted, so cachalot asks for a
+// restart instead.
 var paramTable = []Param{
 	// Network.
 	intParam("port", "TCP port to listen on; 0 disables TCP", false, 0, 65535,
@@ -178,8 +183,8 @@ func rangeError(lo, hi int64) error {
 	return fmt.Errorf("argument must be between %d and %d inclusive", lo, hi)
 }
 
-// intParam declares an integer parameter stored in an int or int64 field,
-// parsed with Redis's string2ll rules and bounded to [lo, hi].
+// intParam declares an integer parameter stored in an int field, parsed with
+// Redis's string2ll rules and bounded to [lo, hi].
 func intParam(name, help string, mutable bool, lo, hi int64, field func(*Config) *int) Param {
 	return Param{
 		Name: name, Help: help, Mutable: mutable, kind: kindInt, metavar: "N",
@@ -329,7 +334,7 @@ func bindParam() Param {
 				// refuses it so exposure is always spelled out.
 				return errors.New(`argument must name at least one address (use "*" for all interfaces)`)
 			case len(addrs) > maxBindAddrs:
-				return errors.New("Too many bind addresses specified.")
+				return errors.New("Too many bind addresses specified.") // Redis's exact text
 			}
 			c.Bind = addrs
 			return nil
@@ -371,6 +376,7 @@ func saveParam() Param {
 		get: func(c *Config) string { return c.Save },
 		set: func(c *Config, v string) error {
 			fields := strings.Fields(v)
+			// "Invalid save parameters" is Redis's exact text.
 			if len(fields)%2 != 0 {
 				return errors.New("Invalid save parameters")
 			}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 )
@@ -57,27 +58,54 @@ func string2ll(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-// parseFloat parses a double argument as Redis's getDoubleFromObject does
-// (strtod, no trailing garbage, no leading space, not NaN).
+// parseFloat parses a double argument as Redis's getDoubleFromObject does:
+// the whole argument must be what strtod accepts (decimal or hex, with or
+// without an exponent, "inf"/"infinity"), with no leading space, not NaN,
+// and neither overflowing to ±HUGE_VAL nor underflowing to zero (strtod's
+// ERANGE cases). Subnormal results are accepted, as glibc returns them.
 func parseFloat(b []byte) (float64, error) {
-	if len(b) == 0 || isSpace(b[0]) {
+	// strconv accepts digit-separating underscores, which strtod does not.
+	if len(b) == 0 || isSpace(b[0]) || bytes.IndexByte(b, '_') >= 0 {
 		return 0, errNotFloat
 	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			// strtod saturates to ±HUGE_VAL with ERANGE, which Redis rejects,
-			// but returns subnormal underflow as a value.
-			if f == 0 {
-				return f, nil
-			}
-		}
+	s := string(b)
+	hex := isHexFloat(b)
+	if hex && bytes.IndexAny(b, "pP") < 0 {
+		s += "p0" // strtod reads "0x10"; strconv wants the binary exponent
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) {
 		return 0, errNotFloat
 	}
-	if math.IsNaN(f) {
-		return 0, errNotFloat
+	if f == 0 && nonZeroMantissa(b, hex) {
+		return 0, errNotFloat // underflow: strtod sets ERANGE and returns 0
 	}
 	return f, nil
+}
+
+// isHexFloat reports whether b starts, after an optional sign, with "0x".
+func isHexFloat(b []byte) bool {
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		b = b[1:]
+	}
+	return len(b) > 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X')
+}
+
+// nonZeroMantissa reports whether the digits before the exponent of a
+// well-formed number include a non-zero one.
+func nonZeroMantissa(b []byte, hex bool) bool {
+	if hex {
+		b = b[bytes.IndexAny(b, "xX")+1:]
+	}
+	for _, c := range b {
+		switch {
+		case !hex && (c == 'e' || c == 'E'), hex && (c == 'p' || c == 'P'):
+			return false
+		case c >= '1' && c <= '9', hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')):
+			return true
+		}
+	}
+	return false
 }
 
 // equalFold compares an argument with a lower-case option name.

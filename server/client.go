@@ -4,7 +4,9 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/cachalotdb/cachalot/store"
 )
@@ -35,12 +37,13 @@ type client struct {
 	authenticated bool
 	replyMode     replyMode
 	skipNext      bool // CLIENT REPLY SKIP applies to the command after it
-	noEvict       bool
-	noTouch       bool
 	closeAfter    bool // QUIT: flush the reply, then close
 
 	lastActive atomic.Int64 // Unix ms of the last command
 	killed     atomic.Bool
+
+	fdOnce sync.Once
+	fd     int // the socket's descriptor, for CLIENT LIST; -1 if none
 
 	mu      sync.Mutex
 	name    string
@@ -49,7 +52,17 @@ type client struct {
 	lastCmd string
 	dbIndex int
 	proto   int
+	// noEvict and noTouch are CLIENT NO-EVICT and CLIENT NO-TOUCH. Only the
+	// connection's goroutine writes them, holding mu; it may read them
+	// without mu, other goroutines read them under mu. With noTouch set,
+	// the client's reads should leave the keys' LRU/LFU clock alone.
+	noEvict bool
+	noTouch bool
 }
+
+// clientOverhead approximates the fixed memory of a connection for CLIENT
+// LIST's tot-mem.
+const clientOverhead = int(unsafe.Sizeof(client{})) + int(unsafe.Sizeof(reader{}))
 
 // setDB selects database i, which the caller has range-checked.
 func (c *client) setDB(i int) {
@@ -65,6 +78,46 @@ func (c *client) setProto(p int) {
 	c.mu.Lock()
 	c.proto = p
 	c.mu.Unlock()
+}
+
+// setAuthenticated logs the client in or out; the reader's limits follow,
+// since unauthenticated clients may only send small requests.
+func (c *client) setAuthenticated(ok bool) {
+	c.authenticated = ok
+	if c.rd != nil {
+		c.rd.lim.authenticated = ok
+	}
+}
+
+// setName sets or, with an empty name, clears the connection name.
+func (c *client) setName(name []byte) {
+	c.mu.Lock()
+	c.name = string(name)
+	c.mu.Unlock()
+}
+
+// subscriptionCounts are the client's channel, pattern and shard-channel
+// subscriptions (CLIENT LIST sub/psub/ssub). cachalot has no pub/sub yet.
+func (c *client) subscriptionCounts() (sub, psub, ssub int) {
+	return 0, 0, 0
+}
+
+// fileDescriptor is the socket's descriptor number (CLIENT LIST fd), or -1
+// when the connection has none.
+func (c *client) fileDescriptor() int {
+	c.fdOnce.Do(func() {
+		c.fd = -1
+		sc, ok := c.conn.(syscall.Conn)
+		if !ok {
+			return
+		}
+		raw, err := sc.SyscallConn()
+		if err != nil {
+			return
+		}
+		raw.Control(func(fd uintptr) { c.fd = int(fd) })
+	})
+	return c.fd
 }
 
 // flush sends buffered replies. It runs before each blocking read, so a

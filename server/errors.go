@@ -51,6 +51,33 @@ const (
 	errCountPositive   respError = "ERR value is out of range, must be positive"
 	errInvalidCursor   respError = "ERR invalid cursor"
 	errTimeoutNegative respError = "ERR timeout is negative"
+
+	errTimeoutNotInt   respError = "ERR timeout is not an integer or out of range"
+	errInvalidFirstDB  respError = "ERR invalid first DB index"
+	errInvalidSecondDB respError = "ERR invalid second DB index"
+	errNoShutdown      respError = "ERR No shutdown in progress."
+	errNoConfigFile    respError = "ERR The server is running without a config file"
+
+	// Connection group.
+	errIntRange          respError = "ERR value is out of range, value must between -2147483648 and 2147483647"
+	errHelloProtover     respError = "ERR Protocol version is not an integer or out of range"
+	errHelloNoAuth       respError = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+	errClientName        respError = "ERR Client names cannot contain spaces, newlines or special characters."
+	errClientIDPositive  respError = "ERR client-id should be greater than 0"
+	errInvalidClientID   respError = "ERR Invalid client ID"
+	errCachingNoTracking respError = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
+
+	// Generic group.
+	errExpireNXCompat respError = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	errExpireGTLT     respError = "ERR GT and LT options at the same time are not compatible"
+	errLFUNotSelected respError = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	errLFUSelected    respError = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+
+	// String group.
+	errDecrOverflow  respError = "ERR decrement would overflow"
+	errLCSNotStrings respError = "ERR The specified keys must contain string values"
+	errLCSIdxAndLen  respError = "ERR If you want both the length and indexes, please just use IDX."
+	errLCSTooBig     respError = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
 )
 
 // errArity is Redis's wrong-number-of-arguments reply for a command's full
@@ -120,3 +147,11 @@ func asRespError(err error) respError {
 	}
 	return respError(sanitize("ERR " + err.Error()))
 }
+
+// COMMAND GETKEYS / GETKEYSANDFLAGS.
+const (
+	errInvalidCommandSpecified respError = "ERR Invalid command specified"
+	errInvalidArgsNumber       respError = "ERR Invalid number of arguments specified for command"
+	errNoKeyArguments          respError = "ERR The command has no key arguments"
+	errInvalidArgsSpecified    respError = "ERR Invalid arguments specified for command"
+)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"strconv"
 )
 
 // Protocol limits Redis applies while reading requests (networking.c).
@@ -39,76 +38,134 @@ type readLimits struct {
 // buf holds no complete request yet. An empty request (a blank inline line,
 // "*0", "*-1") is consumed with no arguments, and the caller skips it.
 func parseRequest(buf []byte, lim readLimits, args [][]byte) (consumed int, argv [][]byte, err error) {
+	var st parseState
+	return st.parse(buf, lim, args)
+}
+
+// argSpan is where one parsed argument sits, relative to the request start.
+type argSpan struct{ start, end int }
+
+// parseState lets a multibulk request that arrives in many reads resume
+// where the previous attempt stopped, as Redis's processMultibulkBuffer
+// does, instead of re-parsing every argument it already saw (quadratic for
+// a request with many arguments). Offsets are relative to the request's
+// first byte, so they survive the reader moving its buffer.
+type parseState struct {
+	count int64     // arguments announced by "*N"; 0 when no request is in progress
+	pos   int       // offset of the next argument's '$'
+	spans []argSpan // arguments complete so far
+}
+
+func (st *parseState) reset() {
+	st.count, st.pos, st.spans = 0, 0, st.spans[:0]
+}
+
+// parse is parseRequest with resumption: buf must start at the same request
+// as in the previous call that returned "need more".
+func (st *parseState) parse(buf []byte, lim readLimits, args [][]byte) (consumed int, argv [][]byte, err error) {
 	argv = args[:0]
 	if len(buf) == 0 {
 		return 0, argv, nil
 	}
 	if buf[0] != '*' {
+		st.reset()
 		return parseInline(buf, argv)
 	}
-	line, next, ok := headerLine(buf, 1)
-	if !ok {
-		if len(buf) > inlineMaxSize {
-			return 0, argv, protocolError("too big mbulk count string")
-		}
-		return 0, argv, nil
-	}
-	count, perr := strconv.ParseInt(string(line), 10, 64)
-	if perr != nil || count > maxMultibulkLen {
-		return 0, argv, protocolError("invalid multibulk length")
-	}
-	if count <= 0 {
-		return next, argv, nil
-	}
-	if !lim.authenticated && count > unauthMultibulkMax {
-		return 0, argv, protocolError("unauthenticated multibulk length")
-	}
-	pos := next
-	for i := int64(0); i < count; i++ {
-		if pos >= len(buf) {
+	if st.count == 0 {
+		line, next, ok := headerLine(buf, 0)
+		if !ok {
+			if len(buf) > inlineMaxSize {
+				return 0, argv, protocolError("too big mbulk count string")
+			}
 			return 0, argv, nil
 		}
-		if buf[pos] != '$' {
-			return 0, argv, protocolError("expected '$', got '" + string(buf[pos]) + "'")
+		count, ok := string2ll(line[1:])
+		if !ok || count > maxMultibulkLen {
+			return 0, argv, protocolError("invalid multibulk length")
 		}
-		line, next, ok := headerLine(buf, pos+1)
+		if count > unauthMultibulkMax && !lim.authenticated {
+			return 0, argv, protocolError("unauthenticated multibulk length")
+		}
+		if count <= 0 {
+			return next, argv, nil
+		}
+		st.count, st.pos, st.spans = count, next, st.spans[:0]
+	}
+	for int64(len(st.spans)) < st.count {
+		pos := st.pos
+		line, next, ok := headerLine(buf, pos)
 		if !ok {
 			if len(buf)-pos > inlineMaxSize {
+				st.reset()
 				return 0, argv, protocolError("too big bulk count string")
 			}
 			return 0, argv, nil
 		}
-		size, perr := strconv.ParseInt(string(line), 10, 64)
-		if perr != nil || size < 0 || size > lim.maxBulk {
+		if buf[pos] != '$' {
+			st.reset()
+			return 0, argv, protocolError("expected '$', got '" + printableByte(buf[pos]) + "'")
+		}
+		size, ok := string2ll(line[min(1, len(line)):])
+		if !ok || size < 0 || size > lim.maxBulk {
+			st.reset()
 			return 0, argv, protocolError("invalid bulk length")
 		}
-		if !lim.authenticated && size > unauthBulkMax {
+		if size > unauthBulkMax && !lim.authenticated {
+			st.reset()
 			return 0, argv, protocolError("unauthenticated bulk length")
 		}
 		end := int64(next) + size
 		if end+2 > int64(len(buf)) {
 			return 0, argv, nil
 		}
-		argv = append(argv, buf[next:end:end])
-		pos = int(end) + 2
+		// Like Redis, the two bytes after the payload are skipped, not
+		// checked for "\r\n".
+		st.spans = append(st.spans, argSpan{next, int(end)})
+		st.pos = int(end) + 2
 	}
-	return pos, argv, nil
+	for _, sp := range st.spans {
+		argv = append(argv, buf[sp.start:sp.end:sp.end])
+	}
+	consumed = st.pos
+	st.reset()
+	return consumed, argv, nil
 }
 
-// headerLine returns the text between from and the next "\r\n" (Redis looks
-// for the '\r' and skips the byte after it), and the offset after it.
+// printableByte renders the byte of "expected '$', got '%c'": Redis's error
+// replies turn CR and LF into spaces.
+func printableByte(c byte) string {
+	if c == '\r' || c == '\n' {
+		return " "
+	}
+	return string([]byte{c})
+}
+
+// headerLine returns the line that starts at from and ends at the next '\r'
+// (Redis skips the byte after it without looking), and the offset after
+// that byte. Redis finds the '\r' with strchr, which stops at a NUL byte, so
+// a NUL before the '\r' leaves the line unterminated: Redis then waits for
+// more input until the 64 KB limit, and so does this.
 func headerLine(buf []byte, from int) (line []byte, next int, ok bool) {
 	i := bytes.IndexByte(buf[from:], '\r')
 	if i < 0 || from+i+1 >= len(buf) {
 		return nil, 0, false
 	}
-	return buf[from : from+i], from + i + 2, true
+	line = buf[from : from+i]
+	if bytes.IndexByte(line, 0) >= 0 {
+		return nil, 0, false
+	}
+	return line, from + i + 2, true
 }
 
 // parseInline handles the telnet form: one line of space-separated words,
 // with quoting as in redis-cli.
 func parseInline(buf []byte, argv [][]byte) (int, [][]byte, error) {
+	// Redis finds the newline with strchr, which stops at a NUL byte: a
+	// NUL before the newline leaves the request incomplete.
 	nl := bytes.IndexByte(buf, '\n')
+	if nl >= 0 && bytes.IndexByte(buf[:nl], 0) >= 0 {
+		nl = -1
+	}
 	if nl < 0 {
 		if len(buf) > inlineMaxSize {
 			return 0, argv, protocolError("too big inline request")
@@ -131,7 +188,12 @@ func parseInline(buf []byte, argv [][]byte) (int, [][]byte, error) {
 // words; "double quotes" understand \n \r \t \b \a \\ \" and \xHH; 'single
 // quotes' understand only \'; a closing quote must be followed by a space or
 // the end of the line.
+//
+// sdssplitargs reads a C string, so a NUL byte ends the line.
 func splitArgs(line []byte) ([][]byte, bool) {
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		line = line[:i]
+	}
 	var out [][]byte
 	p := 0
 	for {
@@ -246,6 +308,7 @@ type reader struct {
 	r, w int // unread data is buf[r:w]
 	args [][]byte
 	lim  readLimits
+	st   parseState // progress through a request that is still arriving
 }
 
 func newReader(src io.Reader, lim readLimits) *reader {
@@ -261,7 +324,7 @@ func (rd *reader) buffered() bool { return rd.r < rd.w }
 // once per pipeline batch, not once per command.
 func (rd *reader) next(beforeRead func() error) ([][]byte, error) {
 	for {
-		n, argv, err := parseRequest(rd.buf[rd.r:rd.w], rd.lim, rd.args)
+		n, argv, err := rd.st.parse(rd.buf[rd.r:rd.w], rd.lim, rd.args)
 		rd.args = argv[:0]
 		if err != nil {
 			return nil, err

@@ -25,6 +25,9 @@ type Options struct {
 	// Shutdown is called when a client sends SHUTDOWN; main stops the
 	// process through its usual path.
 	Shutdown func()
+	// ConfigFile is the TOML file the configuration was loaded from, ""
+	// when none (INFO config_file, CONFIG REWRITE).
+	ConfigFile string
 }
 
 // serverStats are the counters INFO stats reports.
@@ -63,6 +66,9 @@ type Server struct {
 	activeExpire atomic.Bool
 	lastSave     atomic.Int64
 	stats        serverStats
+
+	configFile string    // Options.ConfigFile
+	info       infoState // INFO's samples, peaks and ids (info.go)
 }
 
 // New builds a server; it does not listen until Serve.
@@ -74,6 +80,8 @@ func New(opts Options) *Server {
 		shutdown: opts.Shutdown,
 		started:  time.Now(),
 		clients:  make(map[int64]*client),
+
+		configFile: opts.ConfigFile,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -245,6 +253,7 @@ func (s *Server) RunBackground(ctx context.Context) {
 			// A quarter of each tick, as Redis's slow expire cycle.
 			s.store.ExpireCycle(&cursor, period/4)
 		}
+		s.sampleMetrics(time.Now())
 	}
 }
 

@@ -68,7 +68,10 @@ type command struct {
 	first, last, step int
 	keys              func(argv [][]byte) []int
 	// keySpecFlags are the key-spec flags COMMAND INFO prints for each key
-	// ("RW", "ACCESS", "UPDATE"…), space-separated.
+	// ("RW", "ACCESS", "UPDATE"…), space-separated. Rows whose keys have
+	// different flags list one spec per key position, separated by " | "
+	// ("RW ACCESS DELETE | OW INSERT" for RENAME); the last spec covers
+	// the rest of the range.
 	keySpecFlags string
 	acl          string // ACL categories beyond those the flags imply, space-separated ("@string")
 	group        string // COMMAND DOCS group ("string", "generic"…)
@@ -77,9 +80,22 @@ type command struct {
 	complexity   string
 	// usage describes the arguments in Redis's syntax (e.g. "key value
 	// [NX | XX]"); COMMAND DOCS renders it as the argument tree.
-	usage   string
-	handler handlerFunc
-	subs    []*command
+	usage string
+	// COMMAND INFO / COMMAND DOCS extras (cmd_command.go renders them):
+	// tips are the command tips, space-separated
+	// ("nondeterministic_output request_policy:all_shards"); history is
+	// DOCS's {version, change} list; docFlags ("deprecated syscmd"),
+	// deprecatedSince and replacedBy as in Redis's docs; keySpecs replaces
+	// the key specs derived from first/last/step and keySpecFlags when
+	// those can't express Redis's (keyword/keynum searches, notes).
+	tips            string
+	history         [][2]string
+	docFlags        string
+	deprecatedSince string
+	replacedBy      string
+	keySpecs        []keySpec
+	handler         handlerFunc
+	subs            []*command
 
 	fullName string // set by buildTable: "get", "config|get"
 	parent   *command

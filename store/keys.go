@@ -19,14 +19,24 @@ func (tx *Tx) KindOf(key []byte) Kind {
 // Exists reports whether key is present.
 func (tx *Tx) Exists(key []byte) bool { return tx.KindOf(key) != KindNone }
 
-// Touch updates key's access clock and reports whether it exists.
-func (tx *Tx) Touch(key []byte) bool {
+// Lookup is the read lookup of TYPE, EXISTS, TTL and OBJECT: it counts a
+// keyspace hit or miss, as Redis's lookupKeyReadWithFlags does, but leaves
+// the access clock alone (LOOKUP_NOTOUCH). It returns the key's kind, its
+// absolute expiry in Unix ms (0 when it has none) and whether it exists.
+func (tx *Tx) Lookup(key []byte) (kind Kind, expireAt int64, ok bool) {
 	_, e := tx.find(tx.db, key)
 	if e == nil {
-		return false
+		tx.db.store.misses.Add(1)
+		return KindNone, 0, false
 	}
-	tx.touch(e)
-	return true
+	tx.db.store.hits.Add(1)
+	return e.kind, e.expireAt, true
+}
+
+// Touch updates key's access clock and reports whether it exists. Like
+// Redis's lookupKeyRead it counts a keyspace hit or miss.
+func (tx *Tx) Touch(key []byte) bool {
+	return tx.readEntry(key) != nil
 }
 
 // Delete removes key and reports whether it existed.
@@ -141,7 +151,12 @@ type ObjectInfo struct {
 	Kind        Kind
 	Encoding    string
 	IdleSeconds int64
-	SizeBytes   int64
+	SizeBytes   int64 // the entry's share of used_memory
+	// Value is the string value, valid only inside the transaction;
+	// ValueCap is the capacity reserved for it (what an in-place edit
+	// such as APPEND leaves room for).
+	Value    []byte
+	ValueCap int
 }
 
 // Object describes key without touching its access clock.
@@ -159,6 +174,8 @@ func (tx *Tx) Object(key []byte) (ObjectInfo, bool) {
 		Encoding:    e.encodingName(),
 		IdleSeconds: idle,
 		SizeBytes:   e.size(string(key)),
+		Value:       e.str,
+		ValueCap:    cap(e.str),
 	}, true
 }
 
