@@ -49,11 +49,12 @@ func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := server.New(server.Options{
-		Config:   cfg,
-		Store:    st,
-		Logger:   logger.With("component", "server"),
-		Version:  version,
-		Shutdown: stop,
+		Config:     cfg,
+		Store:      st,
+		Logger:     logger.With("component", "server"),
+		Version:    version,
+		Shutdown:   stop,
+		ConfigFile: cfg.File,
 	})
 
 	listeners, err := listen(cfg)

@@ -58,6 +58,10 @@ type Config struct {
 	// Process.
 	EnableDebugCommand string // enable-debug-command: no, yes or local
 	Daemonize          bool   // daemonize: always false; cachalot does not fork
+
+	// File is the TOML file the configuration was loaded from ("" when
+	// none). It is not a parameter: CONFIG REWRITE and INFO read it.
+	File string
 }
 
 // Default returns Redis 7's defaults, except bind, which is loopback only,

@@ -21,6 +21,10 @@ func TestExampleConfigMatchesDefaults(t *testing.T) {
 	if err != nil || action != Run {
 		t.Fatalf("loading %s: %v, %v", exampleConfigPath, action, err)
 	}
+	if cfg.File != exampleConfigPath {
+		t.Errorf("File = %q, want %q", cfg.File, exampleConfigPath)
+	}
+	cfg.File = ""
 	if !reflect.DeepEqual(cfg, Default()) {
 		for _, p := range Params() {
 			if got, want := p.get(cfg), p.get(Default()); got != want {

@@ -93,6 +93,7 @@ func load(args []string, version string, stdout, stderr io.Writer, readFile func
 		if err := loadFile(cfg, *configPath, readFile); err != nil {
 			return nil, Run, err
 		}
+		cfg.File = *configPath
 	}
 	// Flags were checked while parsing; applying them cannot fail, but the
 	// error is kept rather than assumed away.

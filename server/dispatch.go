@@ -52,7 +52,7 @@ func (s *Server) resolve(c *client, argv [][]byte) (*command, error) {
 		cmd.stats.rejectedCalls.Add(1)
 		return nil, errArity(cmd.fullName)
 	}
-	if !c.authenticated && !cmd.has(flagNoAuth) {
+	if !c.authenticated && !cmd.has(flagNoAuth) && s.Config().Requirepass != "" {
 		cmd.stats.rejectedCalls.Add(1)
 		return nil, errNoAuth
 	}

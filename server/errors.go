@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 )
@@ -94,6 +95,7 @@ func errUnknownCommand(argv [][]byte) respError {
 		if b.Len() >= 128 {
 			break
 		}
+		a = cBytes(a)
 		room := 128 - b.Len()
 		if len(a) > room {
 			a = a[:room]
@@ -116,7 +118,17 @@ func errInvalidExpireIn(cmd string) respError {
 	return respError(strings.Replace(string(errInvalidExpire), "%s", cmd, 1))
 }
 
+// cBytes cuts b at its first NUL, as the C format Redis uses for these
+// replies ("%.128s") stops there.
+func cBytes(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
 func truncate(b []byte, n int) string {
+	b = cBytes(b)
 	if len(b) > n {
 		b = b[:n]
 	}

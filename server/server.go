@@ -102,6 +102,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.lnMu.Lock()
 	s.listeners = append(s.listeners, ln)
 	s.lnMu.Unlock()
+	if s.closing.Load() {
+		// Close ran before this listener was registered.
+		ln.Close()
+		return nil
+	}
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -191,8 +196,13 @@ func (s *Server) serveConn(c *client) {
 		if err := c.flush(); err != nil {
 			return err
 		}
-		if t := s.Config().Timeout; t > 0 {
-			return c.conn.SetReadDeadline(time.Now().Add(t))
+		// Limits are re-read here so CONFIG SET reaches connected
+		// clients at their next read, as in Redis.
+		cfg := s.Config()
+		c.rd.lim.maxBulk = cfg.ProtoMaxBulkLen
+		c.rd.lim.maxQuery = cfg.ClientQueryBufferLimit
+		if cfg.Timeout > 0 {
+			return c.conn.SetReadDeadline(time.Now().Add(cfg.Timeout))
 		}
 		return nil
 	}

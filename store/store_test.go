@@ -346,3 +346,41 @@ func TestAvgTTLAndExpiresLen(t *testing.T) {
 		t.Errorf("ExpiresLen = %d, want 2", got)
 	}
 }
+
+// errRecorder counts the failures checkInvariants reports.
+type errRecorder struct {
+	testing.TB
+	n int
+}
+
+func (r *errRecorder) Errorf(string, ...any) { r.n++ }
+func (r *errRecorder) Helper()               {}
+
+// TestCheckInvariantsCatchesCorruption makes sure the checker the other
+// tests rely on notices each kind of damage.
+func TestCheckInvariantsCatchesCorruption(t *testing.T) {
+	corruptions := map[string]func(sh *shard, k string){
+		"untracked ttl":   func(sh *shard, k string) { sh.m[k].expireAt = 1 },
+		"stale ttlIdx":    func(sh *shard, k string) { sh.m[k].ttlIdx = 3 },
+		"extra ttl key":   func(sh *shard, k string) { sh.ttlKeys = append(sh.ttlKeys, k) },
+		"used drift":      func(sh *shard, k string) { sh.used.Add(1) },
+		"value grew":      func(sh *shard, k string) { sh.m[k].str = append(sh.m[k].str, "grown"...) },
+		"wrong shard key": func(sh *shard, k string) { sh.m[k+"x"] = &entry{ttlIdx: -1} },
+	}
+	for name, corrupt := range corruptions {
+		t.Run(name, func(t *testing.T) {
+			s, _ := newTestStore(t, 1, 1)
+			set(t, s.DB(0), "k", "v", 0)
+			rec := &errRecorder{TB: t}
+			checkInvariants(rec, s)
+			if rec.n != 0 {
+				t.Fatalf("clean store reported %d problems", rec.n)
+			}
+			corrupt(&s.DB(0).shards[0], "k")
+			checkInvariants(rec, s)
+			if rec.n == 0 {
+				t.Error("corruption not detected")
+			}
+		})
+	}
+}
