@@ -34,7 +34,9 @@ func run() int {
 	if action != config.Run {
 		return 0
 	}
-	logger, closeLog, err := newLogger(cfg)
+	var logLevel slog.LevelVar
+	logLevel.Set(config.SlogLevel(cfg.Loglevel))
+	logger, closeLog, err := newLogger(cfg, &logLevel)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cachalot: %v\n", err)
 		return 1
@@ -55,6 +57,7 @@ func run() int {
 		Version:    version,
 		Shutdown:   stop,
 		ConfigFile: cfg.File,
+		LogLevel:   &logLevel,
 	})
 
 	listeners, err := listen(cfg)
@@ -129,12 +132,9 @@ func listen(cfg *config.Config) ([]net.Listener, error) {
 	return out, nil
 }
 
-// newLogger maps Redis's log levels onto slog and opens logfile if set.
-func newLogger(cfg *config.Config) (*slog.Logger, func(), error) {
-	level := map[string]slog.Level{
-		"debug": slog.LevelDebug, "verbose": slog.LevelDebug, "notice": slog.LevelInfo,
-		"warning": slog.LevelWarn, "nothing": slog.LevelError + 100,
-	}[cfg.Loglevel]
+// newLogger logs at level (CONFIG SET loglevel changes it) to logfile, or to
+// standard error when none is set.
+func newLogger(cfg *config.Config, level *slog.LevelVar) (*slog.Logger, func(), error) {
 	out, closeFn := os.Stderr, func() {}
 	if cfg.Logfile != "" {
 		f, err := os.OpenFile(cfg.Logfile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)

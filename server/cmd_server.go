@@ -460,6 +460,9 @@ func redisConfigValue(name, value string) (string, error) {
 // Redis, leaves connections that already authenticated (or needed no
 // password) authenticated.
 func (s *Server) applyConfig(old, next *config.Config) {
+	if s.logLevel != nil && old.Loglevel != next.Loglevel {
+		s.logLevel.Set(config.SlogLevel(next.Loglevel))
+	}
 	if old.Requirepass != next.Requirepass {
 		s.log.Info("requirepass changed by CONFIG SET; existing connections keep their authentication")
 	}

@@ -22,6 +22,8 @@ type Options struct {
 	Store   *store.Store
 	Logger  *slog.Logger
 	Version string
+	// LogLevel, when set, follows CONFIG SET loglevel.
+	LogLevel *slog.LevelVar
 	// Shutdown is called when a client sends SHUTDOWN; main stops the
 	// process through its usual path.
 	Shutdown func()
@@ -52,6 +54,7 @@ type Server struct {
 	log      *slog.Logger
 	version  string
 	shutdown func()
+	logLevel *slog.LevelVar
 	started  time.Time
 
 	clientsMu sync.Mutex
@@ -78,6 +81,7 @@ func New(opts Options) *Server {
 		log:      opts.Logger,
 		version:  opts.Version,
 		shutdown: opts.Shutdown,
+		logLevel: opts.LogLevel,
 		started:  time.Now(),
 		clients:  make(map[int64]*client),
 

@@ -12,6 +12,10 @@ type Kind uint8
 const (
 	KindNone Kind = iota
 	KindString
+	KindList
+	KindHash
+	KindSet
+	KindZSet
 )
 
 // String returns the name TYPE replies with.
@@ -19,9 +23,32 @@ func (k Kind) String() string {
 	switch k {
 	case KindString:
 		return "string"
+	case KindList:
+		return "list"
+	case KindHash:
+		return "hash"
+	case KindSet:
+		return "set"
+	case KindZSet:
+		return "zset"
 	default:
 		return "none"
 	}
+}
+
+// Container is a non-string value (list, hash, set, sorted set). Each type
+// lives in its own file of this package and keeps its own byte count, so the
+// store can account memory without walking it.
+type Container interface {
+	// Len is the number of elements; a container that reaches 0 is deleted
+	// with its key, as in Redis.
+	Len() int
+	// MemSize approximates the bytes the value holds.
+	MemSize() int64
+	// Encoding is what OBJECT ENCODING reports (listpack, hashtable…).
+	Encoding() string
+	// Clone returns a deep copy (COPY).
+	Clone() Container
 }
 
 // Encoding mirrors Redis's object encodings, which OBJECT ENCODING reports and
@@ -49,8 +76,9 @@ const entryOverhead = 80
 // entry is one key's value and metadata. It is reached only under its shard's
 // lock; access is atomic so that readers holding a read lock can update it.
 type entry struct {
-	str      []byte
-	expireAt int64 // Unix ms; 0 means no expiry
+	str      []byte    // KindString
+	obj      Container // the other kinds
+	expireAt int64     // Unix ms; 0 means no expiry
 	access   atomic.Uint32
 	ttlIdx   int32 // position in shard.ttlKeys, -1 when expireAt == 0
 	kind     Kind
@@ -59,11 +87,18 @@ type entry struct {
 
 // size is the entry's contribution to used_memory.
 func (e *entry) size(key string) int64 {
-	return int64(len(key) + cap(e.str) + entryOverhead)
+	n := int64(len(key) + cap(e.str) + entryOverhead)
+	if e.obj != nil {
+		n += e.obj.MemSize()
+	}
+	return n
 }
 
 // encodingName is what OBJECT ENCODING prints.
 func (e *entry) encodingName() string {
+	if e.obj != nil {
+		return e.obj.Encoding()
+	}
 	switch e.enc {
 	case EncodingInt:
 		return "int"

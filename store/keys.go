@@ -121,6 +121,7 @@ func (tx *Tx) CopyTo(dstDB *DB, src, dst []byte, replace bool) (bool, error) {
 	}
 	dup := &entry{
 		str:      append([]byte(nil), e.str...),
+		obj:      cloneContainer(e.obj),
 		expireAt: e.expireAt,
 		kind:     e.kind,
 		enc:      e.enc,
@@ -199,7 +200,8 @@ func (db *DB) Keys(fn func(key string, kind Kind)) {
 type Item struct {
 	Key      string
 	Kind     Kind
-	Str      []byte // valid only during the callback
+	Str      []byte    // valid only during the callback
+	Value    Container // non-string values; read only, during the callback
 	ExpireAt int64
 }
 
@@ -212,7 +214,7 @@ func (db *DB) ForEach(fn func(it Item)) {
 		sh.mu.RLock()
 		for k, e := range sh.m {
 			if e.expireAt == 0 || e.expireAt > now {
-				fn(Item{Key: k, Kind: e.kind, Str: e.str, ExpireAt: e.expireAt})
+				fn(Item{Key: k, Kind: e.kind, Str: e.str, Value: e.obj, ExpireAt: e.expireAt})
 			}
 		}
 		sh.mu.RUnlock()
@@ -225,7 +227,7 @@ func (tx *Tx) Item(key []byte) (Item, bool) {
 	if e == nil {
 		return Item{}, false
 	}
-	return Item{Key: string(key), Kind: e.kind, Str: e.str, ExpireAt: e.expireAt}, true
+	return Item{Key: string(key), Kind: e.kind, Str: e.str, Value: e.obj, ExpireAt: e.expireAt}, true
 }
 
 // RandomKey returns a random live key, or false when the database is empty.

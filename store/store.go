@@ -27,6 +27,8 @@ type Store struct {
 	clock Clock
 	seed  maphash.Seed
 
+	readyHook func(db *DB, keys [][]byte)
+
 	hits    atomic.Int64
 	misses  atomic.Int64
 	expired atomic.Int64
@@ -56,6 +58,11 @@ func New(opts Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+// SetReadyHook installs the function told, after each write transaction
+// that called MarkReady, which keys became ready. keys alias the caller's
+// arguments: copy what you keep. Install it before serving.
+func (s *Store) SetReadyHook(fn func(db *DB, keys [][]byte)) { s.readyHook = fn }
 
 // DB returns database i, or nil when i is out of range.
 func (s *Store) DB(i int) *DB {

@@ -26,6 +26,9 @@ type Tx struct {
 	locks  []lockRef
 	buf    [4]lockRef
 	dirty  bool
+	stale  [][]byte  // expired keys a read transaction saw, reclaimed after it
+	settle []touched // containers handed out, re-accounted before unlock
+	ready  [][]byte  // keys a write made ready for blocked clients
 	nowSec uint32
 }
 
@@ -43,22 +46,49 @@ func (db *DB) Update(keys [][]byte, fn func(tx *Tx) error) error {
 	for _, k := range keys {
 		tx.addLock(db, k)
 	}
-	tx.lock()
-	defer tx.unlock()
-	return fn(&tx)
+	err := tx.runLocked(fn)
+	tx.notifyReady()
+	return err
+}
+
+// MarkReady records that the transaction made key ready for clients blocked
+// on it (a push into a list, an add to a sorted set). The store's ReadyHook
+// hears of it once the locks are released.
+func (tx *Tx) MarkReady(key []byte) { tx.ready = append(tx.ready, key) }
+
+func (tx *Tx) notifyReady() {
+	if len(tx.ready) > 0 && tx.db.store.readyHook != nil {
+		tx.db.store.readyHook(tx.db, tx.ready)
+	}
 }
 
 // View runs fn with read locks on the shards of keys. Expired keys read as
-// missing; they are reclaimed later by a writer or the active expiry cycle.
+// missing inside fn and are deleted right after it, under a write lock, so a
+// read reclaims what it found expired as Redis's lookupKeyRead does.
 func (db *DB) View(keys [][]byte, fn func(tx *Tx) error) error {
 	var tx Tx
 	tx.begin(db, false)
 	for _, k := range keys {
 		tx.addLock(db, k)
 	}
+	err := tx.runLocked(fn)
+	if len(tx.stale) > 0 {
+		db.Update(tx.stale, func(w *Tx) error {
+			for _, k := range tx.stale {
+				w.find(db, k) // deletes the key if it is still expired
+			}
+			return nil
+		})
+	}
+	return err
+}
+
+// runLocked runs fn between lock and unlock; the deferred unlock keeps a
+// panicking handler from leaving shards locked.
+func (tx *Tx) runLocked(fn func(tx *Tx) error) error {
 	tx.lock()
 	defer tx.unlock()
-	return fn(&tx)
+	return fn(tx)
 }
 
 // UpdateRefs is Update for keys in several databases (COPY … DB, MOVE).
@@ -69,9 +99,9 @@ func (db *DB) UpdateRefs(refs []KeyRef, fn func(tx *Tx) error) error {
 	for _, r := range refs {
 		tx.addLock(r.DB, r.Key)
 	}
-	tx.lock()
-	defer tx.unlock()
-	return fn(&tx)
+	err := tx.runLocked(fn)
+	tx.notifyReady()
+	return err
 }
 
 func (tx *Tx) begin(db *DB, write bool) {
@@ -112,6 +142,9 @@ func (tx *Tx) lock() {
 }
 
 func (tx *Tx) unlock() {
+	if tx.write {
+		tx.settleContainers()
+	}
 	for i := len(tx.locks) - 1; i >= 0; i-- {
 		l := tx.locks[i]
 		sh := &l.db.shards[l.shard]
@@ -152,6 +185,8 @@ func (tx *Tx) find(db *DB, key []byte) (*shard, *entry) {
 		if tx.write {
 			sh.remove(string(key), e)
 			db.store.expired.Add(1)
+		} else if db == tx.db {
+			tx.stale = append(tx.stale, key)
 		}
 		return sh, nil
 	}

@@ -1,0 +1,101 @@
+package store
+
+// Access to container values (lists, hashes, sets, sorted sets).
+//
+// A handler gets a container through Tx.Container, changes it in place with
+// the type's own methods, and the transaction settles the rest when the
+// handler returns: it re-accounts the entry's size and deletes a container
+// left empty, as Redis does. The pointer is valid only inside the
+// transaction.
+
+// touched is a container handed out by a write transaction, with the size
+// it was accounted at.
+type touched struct {
+	sh     *shard
+	key    string
+	e      *entry
+	before int64
+}
+
+// Container returns key's container of kind k. When the key is missing it
+// returns nil, or, if create is non-nil, stores a new container made by
+// create. A key of another kind gives ErrWrongType. Read transactions may
+// only read the container; write transactions may change it freely.
+func (tx *Tx) Container(key []byte, k Kind, create func() Container) (Container, error) {
+	sh, e := tx.find(tx.db, key)
+	if e == nil {
+		if create == nil || !tx.write {
+			return nil, nil
+		}
+		tx.mustWrite()
+		e = &entry{obj: create(), kind: k}
+		e.access.Store(tx.nowSec)
+		sh.put(string(key), e)
+	} else if e.kind != k {
+		return nil, ErrWrongType
+	}
+	if tx.write {
+		tx.dirty = true
+		tx.settle = append(tx.settle, touched{sh: sh, key: string(key), e: e, before: e.size(string(key))})
+	}
+	return e.obj, nil
+}
+
+// ReadContainer is Container for read commands: it counts a keyspace hit or
+// miss and touches the key's access clock, as Redis's lookupKeyRead does.
+func (tx *Tx) ReadContainer(key []byte, k Kind) (Container, error) {
+	e := tx.readEntry(key)
+	if e == nil {
+		return nil, nil
+	}
+	if e.kind != k {
+		return nil, ErrWrongType
+	}
+	if tx.write {
+		sh := tx.shardFor(tx.db, key)
+		tx.settle = append(tx.settle, touched{sh: sh, key: string(key), e: e, before: e.size(string(key))})
+	}
+	return e.obj, nil
+}
+
+// SetContainer stores c under key, replacing whatever was there (the
+// *STORE commands). An empty c deletes the key instead.
+func (tx *Tx) SetContainer(key []byte, k Kind, c Container) {
+	tx.mustWrite()
+	sh, _ := tx.find(tx.db, key)
+	if c.Len() == 0 {
+		if old := sh.m[string(key)]; old != nil {
+			sh.remove(string(key), old)
+		}
+		return
+	}
+	e := &entry{obj: c, kind: k}
+	e.access.Store(tx.nowSec)
+	sh.put(string(key), e)
+}
+
+// settleContainers re-accounts every container handed out, and deletes the
+// ones left empty. It runs before the transaction unlocks.
+func (tx *Tx) settleContainers() {
+	for _, t := range tx.settle {
+		cur, ok := t.sh.m[t.key]
+		if !ok || cur != t.e {
+			continue // deleted or replaced inside the transaction
+		}
+		if t.e.obj.Len() == 0 {
+			// Remove with the size it is accounted at.
+			t.sh.used.Add(t.e.size(t.key) - t.before)
+			t.sh.remove(t.key, t.e)
+			continue
+		}
+		t.sh.resize(t.key, t.e, t.before)
+	}
+	tx.settle = tx.settle[:0]
+}
+
+func cloneContainer(c Container) Container {
+	if c == nil {
+		return nil
+	}
+	return c.Clone()
+}
