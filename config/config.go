@@ -39,6 +39,15 @@ type Config struct {
 	LFULogFactor              int    // lfu-log-factor
 	LFUDecayTime              int    // lfu-decay-time: minutes
 
+	// Data-type encodings.
+	HashMaxListpackEntries int64 // hash-max-listpack-entries
+	HashMaxListpackValue   int64 // hash-max-listpack-value
+	SetMaxIntsetEntries    int64 // set-max-intset-entries
+	ZsetMaxListpackEntries int64 // zset-max-listpack-entries
+	ZsetMaxListpackValue   int64 // zset-max-listpack-value
+	ListMaxListpackSize    int   // list-max-listpack-size
+	ListCompressDepth      int   // list-compress-depth
+
 	// Persistence.
 	Appendonly     bool   // appendonly
 	Appendfsync    string // appendfsync: always, everysec or no
@@ -85,6 +94,13 @@ func Default() *Config {
 		MaxmemoryEvictionTenacity: 10,
 		LFULogFactor:              10,
 		LFUDecayTime:              1,
+
+		HashMaxListpackEntries: 128,
+		HashMaxListpackValue:   64,
+		SetMaxIntsetEntries:    512,
+		ZsetMaxListpackEntries: 128,
+		ZsetMaxListpackValue:   64,
+		ListMaxListpackSize:    -2,
 
 		Appendfsync:    "everysec",
 		Appendfilename: "appendonly.aof",

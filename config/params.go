@@ -118,6 +118,23 @@ var paramTable = []Param{
 	intParam("lfu-decay-time", "minutes after which an idle key's LFU counter is halved", true, 0, maxCInt,
 		func(c *Config) *int { return &c.LFUDecayTime }),
 
+	// Data-type encodings: the thresholds at which Redis converts a compact
+	// encoding to the general one; OBJECT ENCODING reports the result.
+	int64Param("hash-max-listpack-entries", "a hash stays a listpack up to this many fields", true, 0, math.MaxInt64,
+		func(c *Config) *int64 { return &c.HashMaxListpackEntries }),
+	int64Param("hash-max-listpack-value", "a hash stays a listpack while every field and value is at most this long", true, 0, math.MaxInt64,
+		func(c *Config) *int64 { return &c.HashMaxListpackValue }),
+	int64Param("set-max-intset-entries", "a set of integers stays an intset up to this many members", true, 0, math.MaxInt64,
+		func(c *Config) *int64 { return &c.SetMaxIntsetEntries }),
+	int64Param("zset-max-listpack-entries", "a sorted set stays a listpack up to this many members", true, 0, math.MaxInt64,
+		func(c *Config) *int64 { return &c.ZsetMaxListpackEntries }),
+	int64Param("zset-max-listpack-value", "a sorted set stays a listpack while every member is at most this long", true, 0, math.MaxInt64,
+		func(c *Config) *int64 { return &c.ZsetMaxListpackValue }),
+	intParam("list-max-listpack-size", "quicklist node size: positive is entries per node, -1..-5 is 4..64 KB per node", true, math.MinInt32, math.MaxInt32,
+		func(c *Config) *int { return &c.ListMaxListpackSize }),
+	intParam("list-compress-depth", "quicklist nodes left uncompressed at each end (accepted; cachalot does not compress)", true, 0, math.MaxInt32,
+		func(c *Config) *int { return &c.ListCompressDepth }),
+
 	// Persistence.
 	boolParam("appendonly", "enable the append-only file", false,
 		func(c *Config) *bool { return &c.Appendonly }),
