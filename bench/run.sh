@@ -6,7 +6,9 @@
 #   ROUNDS=3              rounds per configuration (A B A B ... interleaved); medians are reported
 #   BENCH_N_P1=100000     requests per run with -P 1
 #   BENCH_N_P16=1000000   requests per run with -P 16
-#   BENCH_TESTS="ping set get incr mset"   tests to run (ping means PING_MBULK)
+#   BENCH_TESTS="ping set get incr mset lpush lpop sadd hset zadd zrange100"
+#                         tests to run: redis-benchmark -t names (ping means PING_MBULK),
+#                         plus zrange100 = "ZRANGE myzset 0 99" on the set the zadd test filled
 #   BENCH_CLIENTS=50      redis-benchmark -c
 #   BENCH_RANGE=100000    redis-benchmark -r
 #   BENCH_MEM=1           0 skips the memory step
@@ -21,7 +23,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROUNDS=${ROUNDS:-3}
 BENCH_N_P1=${BENCH_N_P1:-100000}
 BENCH_N_P16=${BENCH_N_P16:-1000000}
-BENCH_TESTS=${BENCH_TESTS:-ping set get incr mset}
+BENCH_TESTS=${BENCH_TESTS:-ping set get incr mset lpush lpop sadd hset zadd zrange100}
 BENCH_CLIENTS=${BENCH_CLIENTS:-50}
 BENCH_RANGE=${BENCH_RANGE:-100000}
 BENCH_MEM=${BENCH_MEM:-1}
@@ -147,11 +149,16 @@ median() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
 
-# bench_once PORT TEST PIPELINE N: prints "rps p99_ms".
+# bench_once PORT TEST PIPELINE N: prints "rps p99_ms". TEST is a
+# redis-benchmark -t name, or zrange100.
 bench_once() {
 	local port=$1 test=$2 pipeline=$3 n=$4 out row
+	local -a what=(-t "$test")
+	if [[ $test == zrange100 ]]; then
+		what=(ZRANGE myzset 0 99)
+	fi
 	out=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$BENCH_CLIENTS" -P "$pipeline" \
-		-n "$n" -r "$BENCH_RANGE" -t "$test" --csv 2>>"$TMP/benchmark.stderr") ||
+		-n "$n" -r "$BENCH_RANGE" --csv "${what[@]}" 2>>"$TMP/benchmark.stderr") ||
 		die "redis-benchmark -t $test -P $pipeline against port $port failed"
 	# "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
 	row=$(awk -F'","' '$1 != "\"test" && NF == 8 { print $2, $7; exit }' <<<"$out")
@@ -167,6 +174,7 @@ ROWS=()
 for test in "${TESTS[@]}"; do
 	case $test in
 	ping | ping_mbulk) bt=ping_mbulk label=PING_MBULK ;;
+	zrange100) bt=zrange100 label="ZRANGE 0 99" ;;
 	*) bt=$test label=$(tr '[:lower:]' '[:upper:]' <<<"$test") ;;
 	esac
 	for pipeline in "${PIPELINES[@]}"; do
