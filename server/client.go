@@ -139,5 +139,8 @@ func (c *client) flush() error {
 func (c *client) kill() {
 	if c.killed.CompareAndSwap(false, true) {
 		c.conn.Close()
+		if c.srv != nil {
+			c.srv.blocking.cancelClient(c.id, wakeKilled)
+		}
 	}
 }

@@ -49,7 +49,7 @@ func connectionCommands() []*command {
 }
 
 // clientSubcommands are CLIENT's rows, in the order Redis 7.0 lists them.
-// TRACKING, PAUSE, UNPAUSE and UNBLOCK are not implemented.
+// TRACKING, PAUSE and UNPAUSE are not implemented.
 func clientSubcommands() []*command {
 	return []*command{
 		{name: "id", arity: 2, flags: clientSubFlags, acl: "@connection", since: "5.0.0",
@@ -80,6 +80,9 @@ func clientSubcommands() []*command {
 		{name: "list", arity: -2, flags: flagAdmin | clientSubFlags, acl: "@connection", since: "2.4.0",
 			summary: "Get the list of client connections", complexity: "O(N) where N is the number of client connections",
 			usage: "normal_master_replica_pubsub=[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>]@5.0.0 id=[ID client-id:integer ...]@6.2.0", handler: cmdClientList},
+		{name: "unblock", arity: -3, flags: flagAdmin | clientSubFlags, acl: "@connection", since: "5.0.0",
+			summary: "Unblock a client blocked in a blocking command from a different connection", complexity: "O(log N) where N is the number of client connections",
+			usage: "client-id:integer timeout_error=[TIMEOUT | ERROR]", handler: cmdClientUnblock},
 		{name: "no-evict", arity: 3, flags: flagAdmin | clientSubFlags, acl: "@connection", since: "7.0.0",
 			summary: "Set client eviction mode for the current connection", complexity: "O(1)",
 			usage: "enabled=<ON | OFF>", handler: cmdClientNoEvict},
@@ -700,6 +703,9 @@ func (c *client) appendInfo(b []byte, now time.Time, self *client, argv [][]byte
 	if sub+psub+ssub > 0 {
 		flags = append(flags, 'P')
 	}
+	if c.srv != nil && c.srv.blocking.isBlocked(c.id) {
+		flags = append(flags, 'b')
+	}
 	if c == self && c.closeAfter {
 		flags = append(flags, 'c')
 	}
@@ -780,4 +786,33 @@ func (s *Server) clientByID(id int64) *client {
 		return nil
 	}
 	return o
+}
+
+// cmdClientUnblock is CLIENT UNBLOCK client-id [TIMEOUT | ERROR]: it wakes
+// a client parked by a blocking command, with its timeout reply or with an
+// UNBLOCKED error; the reply is 1 when the client was blocked, else 0.
+func cmdClientUnblock(c *client, _ *store.Tx, argv [][]byte) error {
+	if len(argv) > 4 {
+		return errSubcommandSyntax("CLIENT", argv[1])
+	}
+	reason := wakeTimeout
+	if len(argv) == 4 {
+		switch {
+		case equalFold(argv[3], "timeout"):
+		case equalFold(argv[3], "error"):
+			reason = wakeUnblockError
+		default:
+			return errUnblockReason
+		}
+	}
+	id, err := parseInt(argv[2])
+	if err != nil {
+		return errNotInteger
+	}
+	if c.srv.blocking.cancelClient(id, reason) {
+		c.w.Int(1)
+	} else {
+		c.w.Int(0)
+	}
+	return nil
 }

@@ -216,6 +216,7 @@ func cmdSwapdb(c *client, _ *store.Tx, argv [][]byte) error {
 	if err := c.srv.store.SwapDB(a, b); err != nil {
 		return errDBIndex
 	}
+	c.srv.serveDBs(a, b) // clients blocked there may now find their keys
 	c.w.OK()
 	return nil
 }

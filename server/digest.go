@@ -42,6 +42,14 @@ func redisObjType(k store.Kind) uint32 {
 	switch k {
 	case store.KindString:
 		return 0
+	case store.KindList:
+		return 1
+	case store.KindHash:
+		return 4
+	case store.KindSet:
+		return 2
+	case store.KindZSet:
+		return 3
 	}
 	return 0
 }
@@ -58,6 +66,16 @@ func objectDigest(d *digest, it store.Item) {
 	switch it.Kind {
 	case store.KindString:
 		d.mix(it.Str)
+	case store.KindList:
+		for _, e := range it.Value.(*store.List).Elements() {
+			d.mix(e)
+		}
+	case store.KindHash:
+		hashDigest(d, it.Value.(*store.Hash))
+	case store.KindSet:
+		setDigest(d, it.Value.(*store.Set))
+	case store.KindZSet:
+		zsetDigest(d, it.Value.(*store.ZSet))
 	}
 	if it.ExpireAt != 0 {
 		d.xor(expireMarker)
@@ -158,6 +176,8 @@ func serializedLength(it store.Item) int {
 	switch it.Kind {
 	case store.KindString:
 		return rdbStringSize(it.Str)
+	case store.KindSet:
+		return setSerializedLength(it.Value.(*store.Set))
 	}
 	return 0
 }

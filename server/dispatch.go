@@ -22,6 +22,9 @@ func (s *Server) dispatch(c *client, argv [][]byte) {
 	cmd, err := s.resolve(c, argv)
 	if err == nil {
 		err = s.call(c, cmd, argv)
+		if br, ok := err.(*blockRequest); ok {
+			err = s.block(c, cmd, argv, br)
+		}
 	}
 	if err != nil {
 		re := asRespError(err)
@@ -70,6 +73,12 @@ func (s *Server) call(c *client, cmd *command, argv [][]byte) error {
 		cmd.stats.calls.Add(1)
 		cmd.stats.usec.Add(time.Since(start).Microseconds())
 	}()
+	return s.execute(c, cmd, argv)
+}
+
+// execute runs the handler under the locks the row asks for. Serving a
+// blocked client runs its command again through here.
+func (s *Server) execute(c *client, cmd *command, argv [][]byte) error {
 	if cmd.has(flagOwnLocks) {
 		return cmd.handler(c, nil, argv)
 	}
@@ -125,5 +134,11 @@ func commandGroups() [][]*command {
 		genericCommands(),
 		introspectionCommands(),
 		debugCommands(),
+		zsetCommands(),
+		hashCommands(),
+		setCommands(),
+		bitmapCommands(),
+		hyperloglogCommands(),
+		listCommands(),
 	}
 }

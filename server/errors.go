@@ -169,3 +169,59 @@ const (
 	errNoKeyArguments          respError = "ERR The command has no key arguments"
 	errInvalidArgsSpecified    respError = "ERR Invalid arguments specified for command"
 )
+
+// Hash group.
+const (
+	errHashNotInteger  respError = "ERR hash value is not an integer"
+	errHashNotFloat    respError = "ERR hash value is not a float"
+	errValueNaNOrInf   respError = "ERR value is NaN or Infinity"
+	errRandCountRange  respError = "ERR value is out of range"
+	errHrandCountRange respError = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+
+	// SORT.
+	errSortScore respError = "ERR One or more scores can't be converted into double"
+)
+
+// Set group (the numkeys and LIMIT texts are SINTERCARD's and ZINTERCARD's).
+const (
+	errNumkeysPositive respError = "ERR numkeys should be greater than 0"
+	errNumkeysTooMany  respError = "ERR Number of keys can't be greater than number of args"
+	errLimitNegative   respError = "ERR LIMIT can't be negative"
+)
+
+// Sorted-set group.
+const (
+	errZIncrNaN          respError = "ERR resulting score is not a number (NaN)"
+	errZIncrPair         respError = "ERR INCR option supports a single increment-element pair"
+	errMinMaxNotFloat    respError = "ERR min or max is not a float"
+	errMinMaxNotLex      respError = "ERR min or max not valid string range item"
+	errLimitRankOnly     respError = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+	errWithscoresBylex   respError = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+	errWeightNotFloat    respError = "ERR weight value is not a float"
+	errCountGreaterThan0 respError = "ERR count should be greater than 0"
+)
+
+// Bitmap and HyperLogLog groups.
+const (
+	errBitOffset        respError = "ERR bit offset is not an integer or out of range"
+	errBitValue         respError = "ERR bit is not an integer or out of range"
+	errBitposBit        respError = "ERR The bit argument must be 1 or 0."
+	errBitopNot         respError = "ERR BITOP NOT must be called with a single source key."
+	errBitfieldType     respError = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+	errBitfieldOverflow respError = "ERR Invalid OVERFLOW type specified"
+	errBitfieldRO       respError = "ERR BITFIELD_RO only supports the GET subcommand"
+	errHLLWrongType     respError = "WRONGTYPE Key is not a valid HyperLogLog string value."
+	errHLLCorrupt       respError = "INVALIDOBJ Corrupted HLL object detected"
+	errHLLNoKey         respError = "ERR The specified key does not exist"
+	errHLLNotSparse     respError = "ERR HLL encoding is not sparse"
+)
+
+// List group and blocking commands.
+const (
+	errIndexOutOfRange    respError = "ERR index out of range"
+	errRankZero           respError = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	errLposCountNegative  respError = "ERR COUNT can't be negative"
+	errLposMaxlenNegative respError = "ERR MAXLEN can't be negative"
+	errUnblocked          respError = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+	errUnblockReason      respError = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+)

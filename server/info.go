@@ -352,9 +352,10 @@ func (s *Server) infoClients(b *infoBuilder) {
 	b.int("maxclients", int64(s.Config().Maxclients))
 	b.field("client_recent_max_input_buffer", "0")
 	b.field("client_recent_max_output_buffer", "0")
-	b.field("blocked_clients", "0")
+	blocked, inTimeout, _ := s.blocking.counts()
+	b.int("blocked_clients", int64(blocked))
 	b.field("tracking_clients", "0")
-	b.field("clients_in_timeout_table", "0")
+	b.int("clients_in_timeout_table", int64(inTimeout))
 }
 
 // bytesToHuman formats a byte count as Redis's bytesToHuman does.

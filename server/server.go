@@ -72,6 +72,8 @@ type Server struct {
 
 	configFile string    // Options.ConfigFile
 	info       infoState // INFO's samples, peaks and ids (info.go)
+
+	blocking blockRegistry // clients parked by blocking commands (blocking.go)
 }
 
 // New builds a server; it does not listen until Serve.
@@ -95,6 +97,10 @@ func New(opts Options) *Server {
 	s.activeExpire.Store(true)
 	s.lastSave.Store(time.Now().Unix())
 	s.stats.errorStats = make(map[string]int64)
+	s.blocking.init()
+	if s.store != nil {
+		s.store.SetReadyHook(s.readyKeys)
+	}
 	return s
 }
 

@@ -104,6 +104,7 @@ func (tx *Tx) Rename(src, dst []byte, nx bool) (bool, error) {
 	}
 	ssh.remove(string(src), e)
 	dsh.put(string(dst), e)
+	tx.markReadyIfBlockable(tx.db, dst, e)
 	return true, nil
 }
 
@@ -128,6 +129,7 @@ func (tx *Tx) CopyTo(dstDB *DB, src, dst []byte, replace bool) (bool, error) {
 	}
 	dup.access.Store(tx.nowSec)
 	dsh.put(string(dst), dup)
+	tx.markReadyIfBlockable(dstDB, dst, dup)
 	return true, nil
 }
 
@@ -144,6 +146,7 @@ func (tx *Tx) MoveTo(dstDB *DB, key []byte) bool {
 	}
 	ssh.remove(string(key), e)
 	dsh.put(string(key), e)
+	tx.markReadyIfBlockable(dstDB, key, e)
 	return true
 }
 

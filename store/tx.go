@@ -28,7 +28,7 @@ type Tx struct {
 	dirty  bool
 	stale  [][]byte  // expired keys a read transaction saw, reclaimed after it
 	settle []touched // containers handed out, re-accounted before unlock
-	ready  [][]byte  // keys a write made ready for blocked clients
+	ready  []KeyRef  // keys a write made ready for blocked clients
 	nowSec uint32
 }
 
@@ -54,11 +54,40 @@ func (db *DB) Update(keys [][]byte, fn func(tx *Tx) error) error {
 // MarkReady records that the transaction made key ready for clients blocked
 // on it (a push into a list, an add to a sorted set). The store's ReadyHook
 // hears of it once the locks are released.
-func (tx *Tx) MarkReady(key []byte) { tx.ready = append(tx.ready, key) }
+func (tx *Tx) MarkReady(key []byte) { tx.markReadyIn(tx.db, key) }
 
+func (tx *Tx) markReadyIn(db *DB, key []byte) {
+	tx.ready = append(tx.ready, KeyRef{DB: db, Key: key})
+}
+
+// markReadyIfBlockable marks dst ready when e holds a kind clients block on
+// (RENAME, COPY and MOVE onto a list or sorted set, as Redis's dbAdd).
+func (tx *Tx) markReadyIfBlockable(db *DB, dst []byte, e *entry) {
+	if e.kind == KindList || e.kind == KindZSet {
+		tx.markReadyIn(db, dst)
+	}
+}
+
+// notifyReady tells the hook, one database at a time, which keys became
+// ready.
 func (tx *Tx) notifyReady() {
-	if len(tx.ready) > 0 && tx.db.store.readyHook != nil {
-		tx.db.store.readyHook(tx.db, tx.ready)
+	hook := tx.db.store.readyHook
+	if len(tx.ready) == 0 || hook == nil {
+		return
+	}
+	var keys [][]byte
+	for i, r := range tx.ready {
+		if r.DB == nil {
+			continue
+		}
+		keys = keys[:0]
+		for j := i; j < len(tx.ready); j++ {
+			if tx.ready[j].DB == r.DB {
+				keys = append(keys, tx.ready[j].Key)
+				tx.ready[j].DB = nil
+			}
+		}
+		hook(r.DB, keys)
 	}
 }
 
