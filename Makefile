@@ -19,6 +19,7 @@ run: build ## build and start on 127.0.0.1:6379 with the embedded defaults
 test: ## lint, then every test with the race detector (differential tests need redis-server)
 	$(MAKE) lint
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -run 'TestHotPathAllocations' ./server/ # allocation counts need a non-race build
 
 bench: build ## redis-benchmark against cachalot and redis-server, interleaved; prints ratios
 	CACHALOT_BIN=$(CURDIR)/$(BIN) ./bench/run.sh

@@ -17,11 +17,12 @@ var (
 // order, then the handler. It is the only place a command is refused.
 func (s *Server) dispatch(c *client, argv [][]byte) {
 	s.stats.commandsProcessed.Add(1)
-	c.lastActive.Store(time.Now().UnixMilli())
+	start := time.Now() // one clock read serves idle tracking and timing
+	c.lastActive.Store(start.UnixMilli())
 	mark := c.w.Len()
 	cmd, err := s.resolve(c, argv)
 	if err == nil {
-		err = s.call(c, cmd, argv)
+		err = s.call(c, cmd, argv, start)
 		if br, ok := err.(*blockRequest); ok {
 			err = s.block(c, cmd, argv, br)
 		}
@@ -67,13 +68,11 @@ func (s *Server) resolve(c *client, argv [][]byte) (*command, error) {
 
 // call locks the keys the row names (write locks unless the row is
 // read-only), runs the handler and records its timing.
-func (s *Server) call(c *client, cmd *command, argv [][]byte) error {
-	start := time.Now()
-	defer func() {
-		cmd.stats.calls.Add(1)
-		cmd.stats.usec.Add(time.Since(start).Microseconds())
-	}()
-	return s.execute(c, cmd, argv)
+func (s *Server) call(c *client, cmd *command, argv [][]byte, start time.Time) error {
+	err := s.execute(c, cmd, argv)
+	cmd.stats.calls.Add(1)
+	cmd.stats.usec.Add(time.Since(start).Microseconds())
+	return err
 }
 
 // execute runs the handler under the locks the row asks for. Serving a
@@ -140,5 +139,6 @@ func commandGroups() [][]*command {
 		bitmapCommands(),
 		hyperloglogCommands(),
 		listCommands(),
+		sortCommands(),
 	}
 }

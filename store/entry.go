@@ -86,8 +86,11 @@ type entry struct {
 }
 
 // size is the entry's contribution to used_memory.
-func (e *entry) size(key string) int64 {
-	n := int64(len(key) + cap(e.str) + entryOverhead)
+func (e *entry) size(key string) int64 { return e.sizeLen(len(key)) }
+
+// sizeLen is size for a key of keyLen bytes.
+func (e *entry) sizeLen(keyLen int) int64 {
+	n := int64(keyLen + cap(e.str) + entryOverhead)
 	if e.obj != nil {
 		n += e.obj.MemSize()
 	}
@@ -134,10 +137,27 @@ func resolveEncoding(val []byte, enc Encoding) Encoding {
 // int64 (no sign on zero, no leading zeros, no spaces), as Redis's string2ll
 // requires before storing a string as an integer.
 func isCanonicalInt(val []byte) bool {
-	n, err := strconv.ParseInt(string(val), 10, 64)
-	if err != nil {
+	if len(val) == 0 || len(val) > 20 {
 		return false
 	}
-	var buf [20]byte
-	return string(strconv.AppendInt(buf[:0], n, 10)) == string(val)
+	if len(val) == 1 && val[0] == '0' {
+		return true
+	}
+	digits := val
+	if digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || digits[0] < '1' || digits[0] > '9' {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	if len(digits) < 19 {
+		return true // fewer than 19 digits always fits in an int64
+	}
+	_, err := strconv.ParseInt(string(val), 10, 64)
+	return err == nil
 }

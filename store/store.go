@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"sync"
 	"sync/atomic"
 )
 
@@ -28,6 +29,7 @@ type Store struct {
 	seed  maphash.Seed
 
 	readyHook func(db *DB, keys [][]byte)
+	txPool    sync.Pool
 
 	hits    atomic.Int64
 	misses  atomic.Int64

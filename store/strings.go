@@ -40,6 +40,24 @@ func (tx *Tx) SetString(key, val []byte, opt SetOptions) {
 	if opt.KeepTTL && old != nil {
 		at = old.expireAt
 	}
+	if old != nil && old.kind == KindString {
+		// Overwrite in place: no new entry, and the value buffer is reused
+		// when it fits without wasting much, so a SET on an existing key
+		// allocates nothing.
+		before := old.sizeLen(len(key))
+		if cap(old.str) >= len(val) && cap(old.str) <= 2*len(val)+32 {
+			old.str = append(old.str[:0], val...)
+		} else {
+			old.str = append(make([]byte, 0, len(val)), val...)
+		}
+		old.enc = resolveEncoding(val, opt.Encoding)
+		old.access.Store(tx.nowSec)
+		if at != old.expireAt {
+			sh.setExpire(string(key), old, at)
+		}
+		sh.used.Add(old.sizeLen(len(key)) - before)
+		return
+	}
 	e := &entry{
 		str:      append(make([]byte, 0, len(val)), val...),
 		expireAt: at,

@@ -41,14 +41,37 @@ type KeyRef struct {
 // Update runs fn with write locks on the shards of keys, taken in a fixed
 // order so concurrent multi-key updates cannot deadlock.
 func (db *DB) Update(keys [][]byte, fn func(tx *Tx) error) error {
-	var tx Tx
-	tx.begin(db, true)
+	tx := db.store.getTx(db, true)
 	for _, k := range keys {
 		tx.addLock(db, k)
 	}
 	err := tx.runLocked(fn)
 	tx.notifyReady()
+	db.store.putTx(tx)
 	return err
+}
+
+// getTx takes a transaction from the pool: a Tx escapes to the heap (fn is
+// opaque), and pooling keeps that off the per-command allocation bill.
+func (s *Store) getTx(db *DB, write bool) *Tx {
+	tx, _ := s.txPool.Get().(*Tx)
+	if tx == nil {
+		tx = new(Tx)
+	}
+	tx.begin(db, write)
+	return tx
+}
+
+// putTx returns tx to the pool, dropping its references to the caller's
+// arguments and the store's entries.
+func (s *Store) putTx(tx *Tx) {
+	clear(tx.stale)
+	clear(tx.settle)
+	clear(tx.ready)
+	clear(tx.locks)
+	tx.stale, tx.settle, tx.ready = tx.stale[:0], tx.settle[:0], tx.ready[:0]
+	tx.db = nil
+	s.txPool.Put(tx)
 }
 
 // MarkReady records that the transaction made key ready for clients blocked
@@ -95,8 +118,8 @@ func (tx *Tx) notifyReady() {
 // missing inside fn and are deleted right after it, under a write lock, so a
 // read reclaims what it found expired as Redis's lookupKeyRead does.
 func (db *DB) View(keys [][]byte, fn func(tx *Tx) error) error {
-	var tx Tx
-	tx.begin(db, false)
+	tx := db.store.getTx(db, false)
+	defer db.store.putTx(tx)
 	for _, k := range keys {
 		tx.addLock(db, k)
 	}
@@ -139,6 +162,7 @@ func (tx *Tx) begin(db *DB, write bool) {
 	tx.now = db.store.NowMs()
 	tx.nowSec = uint32(tx.now / 1000)
 	tx.locks = tx.buf[:0]
+	tx.dirty = false
 }
 
 func (tx *Tx) addLock(db *DB, key []byte) {
