@@ -5,10 +5,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: help build run test bench fuzz lint clean
+.PHONY: help build run test bench bench-ratelimit fuzz lint clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 build: ## build bin/cachalot
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -23,6 +23,9 @@ test: ## lint, then every test with the race detector (differential tests need r
 
 bench: build ## redis-benchmark against cachalot and redis-server, interleaved; prints ratios
 	CACHALOT_BIN=$(CURDIR)/$(BIN) ./bench/run.sh
+
+bench-ratelimit: build ## rate-limit decisions/s: CL.THROTTLE and RL.TAKE vs Redis GCRA Lua (EVALSHA) and INCR
+	CACHALOT_BIN=$(CURDIR)/$(BIN) ./bench/ratelimit.sh
 
 fuzz: ## run each fuzz target briefly (FUZZTIME=10s each)
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/cachalotdb/cachalot/config"
+	"github.com/cachalotdb/cachalot/metrics"
 	"github.com/cachalotdb/cachalot/server"
 	"github.com/cachalotdb/cachalot/store"
 )
@@ -71,6 +72,11 @@ func run() int {
 		go func(ln net.Listener) { errc <- srv.Serve(ln) }(ln)
 	}
 	go srv.RunBackground(ctx)
+	metricsDone := make(chan struct{})
+	go func() {
+		defer close(metricsDone)
+		metrics.Serve(ctx, cfg.MetricsAddr, srv, logger.With("component", "metrics"))
+	}()
 
 	status := 0
 	select {
@@ -82,7 +88,9 @@ func run() int {
 			status = 1
 		}
 	}
+	stop() // ends the metrics endpoint too, if a listener failed
 	srv.Close()
+	<-metricsDone
 	logger.Info("bye")
 	return status
 }
@@ -133,7 +141,7 @@ func listen(cfg *config.Config) ([]net.Listener, error) {
 }
 
 // newLogger logs at level (CONFIG SET loglevel changes it) to logfile, or to
-// standard error when none is set.
+// standard error when none is set, as text or JSON (log-format).
 func newLogger(cfg *config.Config, level *slog.LevelVar) (*slog.Logger, func(), error) {
 	out, closeFn := os.Stderr, func() {}
 	if cfg.Logfile != "" {
@@ -143,5 +151,9 @@ func newLogger(cfg *config.Config, level *slog.LevelVar) (*slog.Logger, func(), 
 		}
 		out, closeFn = f, func() { f.Close() }
 	}
-	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})), closeFn, nil
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(out, opts)), closeFn, nil
+	}
+	return slog.New(slog.NewTextHandler(out, opts)), closeFn, nil
 }

@@ -47,6 +47,7 @@ type Config struct {
 	ZsetMaxListpackValue   int64 // zset-max-listpack-value
 	ListMaxListpackSize    int   // list-max-listpack-size
 	ListCompressDepth      int   // list-compress-depth
+	HllSparseMaxBytes      int64 // hll-sparse-max-bytes
 
 	// Persistence.
 	Appendonly     bool   // appendonly
@@ -57,12 +58,14 @@ type Config struct {
 	Save           string // save: accepted for compatibility, ignored
 
 	// Logging and observability.
-	Loglevel             string // loglevel: debug, verbose, notice, warning or nothing
-	Logfile              string // logfile: "" logs to standard error
-	SlowlogLogSlowerThan int64  // slowlog-log-slower-than: microseconds, negative disables
-	SlowlogMaxLen        int    // slowlog-max-len
-	LatencyTracking      bool   // latency-tracking
-	MetricsAddr          string // metrics-addr: Prometheus endpoint, "" disables (cachalot only)
+	Loglevel                string // loglevel: debug, verbose, notice, warning or nothing
+	Logfile                 string // logfile: "" logs to standard error
+	SlowlogLogSlowerThan    int64  // slowlog-log-slower-than: microseconds, negative disables
+	SlowlogMaxLen           int    // slowlog-max-len
+	LatencyTracking         bool   // latency-tracking
+	MetricsAddr             string // metrics-addr: Prometheus endpoint, "" disables (cachalot only)
+	LatencyMonitorThreshold int64  // latency-monitor-threshold: milliseconds, 0 disables
+	LogFormat               string // log-format: text or json (cachalot only)
 
 	// Process.
 	EnableDebugCommand string // enable-debug-command: no, yes or local
@@ -101,6 +104,7 @@ func Default() *Config {
 		ZsetMaxListpackEntries: 128,
 		ZsetMaxListpackValue:   64,
 		ListMaxListpackSize:    -2,
+		HllSparseMaxBytes:      3000,
 
 		Appendfsync:    "everysec",
 		Appendfilename: "appendonly.aof",
@@ -111,6 +115,8 @@ func Default() *Config {
 		SlowlogLogSlowerThan: 10000,
 		SlowlogMaxLen:        128,
 		LatencyTracking:      true,
+		MetricsAddr:          "127.0.0.1:9121",
+		LogFormat:            "text",
 
 		EnableDebugCommand: "no",
 	}

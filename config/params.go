@@ -58,6 +58,7 @@ const (
 // "argument(s) must be one of the following" reply.
 var (
 	loglevelValues        = []string{"debug", "verbose", "notice", "warning", "nothing"}
+	logFormatValues       = []string{"text", "json"}
 	maxmemoryPolicyValues = []string{
 		"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 		"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction",
@@ -134,6 +135,8 @@ var paramTable = []Param{
 		func(c *Config) *int { return &c.ListMaxListpackSize }),
 	intParam("list-compress-depth", "quicklist nodes left uncompressed at each end (accepted; cachalot does not compress)", true, 0, math.MaxInt32,
 		func(c *Config) *int { return &c.ListCompressDepth }),
+	memoryParam("hll-sparse-max-bytes", "a HyperLogLog stays sparse-encoded up to this many bytes, then becomes dense", true, 0, math.MaxInt64,
+		func(c *Config) *int64 { return &c.HllSparseMaxBytes }),
 
 	// Persistence.
 	boolParam("appendonly", "enable the append-only file", false,
@@ -161,6 +164,10 @@ var paramTable = []Param{
 		func(c *Config) *bool { return &c.LatencyTracking }),
 	stringParam("metrics-addr", "host:port for the Prometheus metrics endpoint (cachalot only); empty disables it", false, checkMetricsAddr,
 		func(c *Config) *string { return &c.MetricsAddr }),
+	int64Param("latency-monitor-threshold", "record latency events of at least this many milliseconds; 0 disables the latency monitor", true, 0, math.MaxInt64,
+		func(c *Config) *int64 { return &c.LatencyMonitorThreshold }),
+	enumParam("log-format", "log line format: text or json (cachalot only)", false, logFormatValues,
+		func(c *Config) *string { return &c.LogFormat }),
 
 	// Process.
 	enumParam("enable-debug-command", "allow the DEBUG command: no, yes, or local (loopback clients only)", false, enableDebugCommandValues,

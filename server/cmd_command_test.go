@@ -58,6 +58,13 @@ const commandDocsRawPath = "testdata/command_docs_resp3.json"
 var commandTableExceptions = map[string]string{
 	"client|setinfo":  "CLIENT SETINFO arrived in Redis 7.2; redis-cli and client libraries send it on connect",
 	"client|no-touch": "CLIENT NO-TOUCH arrived in Redis 7.2; cachalot's connection group implements it",
+	"cl.throttle":     "cachalot-only command",
+	"gcra":            "cachalot-only command",
+	"rl.take":         "cachalot-only command",
+	"rl.mtake":        "cachalot-only command",
+	"rl.inspect":      "cachalot-only command",
+	"rl.refund":       "cachalot-only command",
+	"rl.reset":        "cachalot-only command",
 }
 
 // --- a small RESP reader for the golden path and the reply checks ---

@@ -8,6 +8,7 @@ package server
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -52,8 +53,15 @@ func hllValue(val []byte, ok bool, err error) ([]byte, bool, error) {
 	return val, true, nil
 }
 
+// hllSparseMax is the current hll-sparse-max-bytes: a sparse HLL that
+// would grow past it is promoted to dense.
+func hllSparseMax(c *client) int {
+	return int(min(c.srv.Config().HllSparseMaxBytes, math.MaxInt))
+}
+
 func cmdPfadd(c *client, tx *store.Tx, argv [][]byte) error {
 	key := argv[1]
+	sparseMax := hllSparseMax(c)
 	old, exists, err := hllValue(tx.PeekString(key))
 	if err != nil {
 		return err
@@ -77,7 +85,7 @@ func cmdPfadd(c *client, tx *store.Tx, argv [][]byte) error {
 	var failed bool
 	for _, ele := range argv[2:] {
 		var r int
-		work, r = hllAdd(work, ele, hllSparseMaxBytes)
+		work, r = hllAdd(work, ele, sparseMax)
 		if r == 1 {
 			updated++
 			changed = true
@@ -143,6 +151,7 @@ func cmdPfcount(c *client, _ *store.Tx, argv [][]byte) error {
 }
 
 func cmdPfmerge(c *client, tx *store.Tx, argv [][]byte) error {
+	sparseMax := hllSparseMax(c)
 	var regs [hllRegisters]uint8
 	useDense := false
 	for _, k := range argv[1:] {
@@ -187,7 +196,7 @@ func cmdPfmerge(c *client, tx *store.Tx, argv [][]byte) error {
 		if work[4] == hllEncDense {
 			hllDenseSet(work[hllHdrSize:], i, v)
 		} else {
-			work, _ = hllSparseSet(work, i, v, hllSparseMaxBytes)
+			work, _ = hllSparseSet(work, i, v, sparseMax)
 		}
 	}
 	hllInvalidateCache(work)

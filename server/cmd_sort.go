@@ -1,11 +1,3 @@
-//go:build cachalot_sort_pending
-
-// DRAFT, NOT BUILT: this file compiles only with -tags cachalot_sort_pending
-// and is not registered in commandGroups. It waits for store/list.go: it
-// still needs listElements (read a list's elements in order) and storeList
-// (STORE: replace a key with a new list, MarkReady it), then a
-// sortCommands() line in dispatch.go and tests/difftest/testdata/sort.txt.
-
 package server
 
 // SORT and SORT_RO, following Redis 7.0's sort.c.
@@ -23,6 +15,8 @@ package server
 
 import (
 	"bytes"
+	"math"
+	"math/big"
 	"slices"
 
 	"github.com/cachalotdb/cachalot/store"
@@ -45,7 +39,7 @@ func sortCommands() []*command {
 				{notes: sortByGetNotes, flags: "RO ACCESS", findUnknown: true},
 				{notes: sortStoreNotes, flags: "OW UPDATE", findUnknown: true},
 			},
-			usage:   "key [BY pattern] [LIMIT offset:integer count:integer] [GET pattern [GET pattern ...]] [ASC | DESC] sorting=[ALPHA] [STORE destination]",
+			usage:   "key [BY pattern~1] [LIMIT offset:integer count:integer] [GET pattern~1 [GET pattern~1 ...]] [ASC | DESC] sorting=[ALPHA] [STORE destination]",
 			handler: cmdSort},
 		{name: "sort_ro", arity: -2, flags: flagReadonly | flagMovableKeys | flagOwnLocks, first: 1, last: 1, step: 1,
 			keys: func([][]byte) []int { return []int{1} }, acl: "@set @sortedset @list @dangerous", group: "generic", since: "7.0.0",
@@ -54,7 +48,7 @@ func sortCommands() []*command {
 				{flags: "RO ACCESS", index: 1, keyStep: 1},
 				{notes: sortByGetNotes, flags: "RO ACCESS", findUnknown: true},
 			},
-			usage:   "key [BY pattern] [LIMIT offset:integer count:integer] [GET pattern [GET pattern ...]] [ASC | DESC] sorting=[ALPHA]",
+			usage:   "key [BY pattern~1] [LIMIT offset:integer count:integer] [GET pattern~1 [GET pattern~1 ...]] [ASC | DESC] sorting=[ALPHA]",
 			handler: cmdSortRO},
 	}
 }
@@ -171,22 +165,22 @@ func lookupByPattern(tx *store.Tx, pattern, elem []byte) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	kind := tx.KindOf(key)
+	kind, _, _ := tx.Lookup(key) // counts the hit or miss, as lookupKeyRead
 	if hasField {
 		if kind != store.KindHash {
 			return nil, false
 		}
-		h, err := readHash(tx, key)
-		if err != nil || h == nil {
+		c, err := tx.Container(key, store.KindHash, nil)
+		if err != nil || c == nil {
 			return nil, false
 		}
-		v, ok := h.Get(field)
+		v, ok := c.(*store.Hash).Get(field)
 		return []byte(v), ok
 	}
 	if kind != store.KindString {
 		return nil, false
 	}
-	v, ok, err := tx.GetString(key)
+	v, ok, err := tx.PeekString(key)
 	if err != nil || !ok {
 		return nil, false
 	}
@@ -200,6 +194,7 @@ func sortElements(tx *store.Tx, key []byte, convert bool) ([][]byte, store.Kind,
 	var out [][]byte
 	switch kind {
 	case store.KindNone:
+		tx.Lookup(key) // a keyspace miss
 		return nil, kind, nil
 	case store.KindSet:
 		c, err := tx.ReadContainer(key, kind)
@@ -227,6 +222,7 @@ func sortElements(tx *store.Tx, key []byte, convert bool) ([][]byte, store.Kind,
 		}
 		out = listElements(c)
 	default:
+		tx.Lookup(key) // a keyspace hit, then WRONGTYPE
 		return nil, kind, errWrongType
 	}
 	return out, kind, nil
@@ -334,11 +330,14 @@ func sortRun(c *client, tx *store.Tx, o *sortOpts, elems [][]byte, kind store.Ki
 		// Sets have no order of their own: STORE gets a stable one.
 		dontsort, alpha, by = false, true, nil
 	}
+	// LIMIT sanity checks, clamped to the length first as Redis 7.0 does
+	// against overflow.
 	n := int64(len(elems))
-	start := max(o.limitStart, 0)
+	start := min(max(o.limitStart, 0), n)
+	count := min(max(o.limitCount, -1), n)
 	end := n - 1
-	if o.limitCount >= 0 {
-		end = start + o.limitCount - 1
+	if count >= 0 {
+		end = start + count - 1
 	}
 	if start >= n {
 		start, end = n-1, n-2
@@ -394,7 +393,8 @@ func sortRun(c *client, tx *store.Tx, o *sortOpts, elems [][]byte, kind store.Ki
 			return errSortScore
 		}
 		storing := o.store != nil
-		slices.SortFunc(vector, func(a, b sortItem) int {
+		// Stable, as glibc's qsort (a merge sort) is: ties keep their order.
+		slices.SortStableFunc(vector, func(a, b sortItem) int {
 			cmp := sortCompare(&a, &b, alpha, by != nil, storing)
 			if o.desc {
 				return -cmp
@@ -489,5 +489,20 @@ func sortScore(b []byte) (float64, bool) {
 		return 0, false
 	}
 	f, err := parseFloat(s[i:])
-	return f, err == nil
+	if err != nil {
+		return 0, false
+	}
+	if f != 0 && math.Abs(f) < 0x1p-1022 && !exactFloat(s[i:], f) {
+		return 0, false // an inexact subnormal: strtod sets ERANGE
+	}
+	return f, true
+}
+
+// exactFloat reports whether the number text s is exactly f.
+func exactFloat(s []byte, f float64) bool {
+	r, ok := new(big.Rat).SetString(string(s))
+	if !ok {
+		return false
+	}
+	return r.Cmp(new(big.Rat).SetFloat64(f)) == 0
 }

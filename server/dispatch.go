@@ -70,8 +70,10 @@ func (s *Server) resolve(c *client, argv [][]byte) (*command, error) {
 // read-only), runs the handler and records its timing.
 func (s *Server) call(c *client, cmd *command, argv [][]byte, start time.Time) error {
 	err := s.execute(c, cmd, argv)
+	d := time.Since(start)
 	cmd.stats.calls.Add(1)
-	cmd.stats.usec.Add(time.Since(start).Microseconds())
+	cmd.stats.usec.Add(d.Microseconds())
+	s.observe(c, cmd, argv, d) // histogram, slow log, latency monitor, MONITOR
 	return err
 }
 
@@ -139,6 +141,8 @@ func commandGroups() [][]*command {
 		bitmapCommands(),
 		hyperloglogCommands(),
 		listCommands(),
+		rateLimitCommands(),
 		sortCommands(),
+		observabilityCommands(),
 	}
 }

@@ -27,6 +27,9 @@ package server
 //	word@7.0.0      the "since" of an argument; on a word or right after a
 //	]@7.0.0         group's closing bracket ("[GET]@6.2.0",
 //	                "EX seconds@2.6.12", "[NX | XX]@2.6.12")
+//	name~N          an explicit key_spec_index N, for a non-key placeholder
+//	                Redis ties to a key spec (SORT's "BY pattern~1"); keys
+//	                after it are numbered from N+1
 //
 // Inference: a placeholder named key, source or destination, or ending in
 // "key", is a key (numbered key_spec_index 0, 1, … in order); "pattern" is
@@ -47,7 +50,7 @@ import (
 type docArg struct {
 	name         string
 	typ          string // string integer double key pattern unix-time pure-token oneof block
-	keySpecIndex int    // -1 unless typ == "key"
+	keySpecIndex int    // -1 unless typ == "key" (or name~N)
 	token        string
 	since        string
 	optional     bool
@@ -60,6 +63,7 @@ type docArg struct {
 type usageNode struct {
 	word     string // placeholder or token, without annotations; "" for groups
 	typ      string // from name:type
+	ksi      int    // from name~N, plus one (0: none)
 	label    string // from label=[...]
 	since    string
 	group    bool
@@ -198,11 +202,35 @@ func parseWord(w string) *usageNode {
 		n.since = w[i+1:]
 		w = w[:i]
 	}
+	if i := strings.LastIndexByte(w, '~'); i > 0 && isDigits(w[i+1:]) {
+		n.ksi = atoiSmall(w[i+1:]) + 1
+		w = w[:i]
+	}
 	if i := strings.LastIndexByte(w, ':'); i > 0 && docArgTypes[w[i+1:]] {
 		n.typ = w[i+1:]
 		w = w[:i]
 	}
 	n.word = w
+	return n
+}
+
+func isDigits(s string) bool {
+	if s == "" || len(s) > 3 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func atoiSmall(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
 	return n
 }
 
@@ -367,7 +395,7 @@ func shapeNode(n *usageNode) *docArg {
 		}
 		return a
 	}
-	a := &docArg{name: n.word, keySpecIndex: -1, since: n.since}
+	a := &docArg{name: n.word, keySpecIndex: n.ksi - 1, since: n.since}
 	if isToken(n.word) && n.typ == "" {
 		a.typ = "pure-token"
 		a.token = n.word
@@ -454,10 +482,13 @@ func inferType(name string) string {
 	return "string"
 }
 
-// numberKeys assigns key_spec_index in order of appearance.
+// numberKeys assigns key_spec_index in order of appearance; an explicit
+// index (name~N) moves the numbering past it.
 func numberKeys(args []*docArg, next *int) {
 	for _, a := range args {
-		if a.typ == "key" {
+		if a.keySpecIndex >= 0 {
+			*next = max(*next, a.keySpecIndex+1)
+		} else if a.typ == "key" {
 			a.keySpecIndex = *next
 			*next++
 		}

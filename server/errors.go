@@ -225,3 +225,24 @@ const (
 	errUnblocked          respError = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 	errUnblockReason      respError = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
 )
+
+// SLOWLOG, LATENCY and MONITOR.
+const (
+	errSlowlogCount respError = "ERR count should be greater than or equal to -1"
+)
+
+// Rate-limit group (cmd_ratelimit.go; docs/ratelimit.md lists which texts
+// are redis-cell's and which are cachalot's).
+const (
+	errCellZeroRate   respError = "Cell error: Store error: Zero rates are not supported"
+	errCellUsage      respError = "Cell error: Store error: Usage: cl.throttle <key> <max_burst> <count per period> <period> [<quantity>]"
+	errRLNegBurst     respError = "ERR max_burst must not be negative"
+	errRLNegQuantity  respError = "ERR quantity must not be negative"
+	errRLRate         respError = "ERR the rate must be positive and its emission interval at least 1 nanosecond"
+	errRLParams       respError = "ERR capacity, tokens and interval_ms must be positive"
+	errRLTooLarge     respError = "ERR capacity times interval_ms is out of range"
+	errRLNegCost      respError = "ERR COST must not be negative"
+	errRLBadState     respError = "ERR key does not hold a rate limiter state"
+	errRLNumBuckets   respError = "ERR numbuckets should be greater than 0"
+	errRLBucketsCount respError = "ERR number of buckets doesn't match the arguments"
+)

@@ -41,7 +41,8 @@ const (
 	hllZeroMaxLen   = 64
 	hllXZeroMaxLen  = 16384
 
-	// hllSparseMaxBytes is Redis's default hll-sparse-max-bytes.
+	// hllSparseMaxBytes is Redis's default hll-sparse-max-bytes (the
+	// commands use the configured value, config.HllSparseMaxBytes).
 	hllSparseMaxBytes = 3000
 )
 

@@ -191,7 +191,7 @@ var infoSections = []struct {
 	{"modules", "Modules", true, func(*Server, *infoBuilder) {}},
 	{"commandstats", "Commandstats", false, (*Server).infoCommandstats},
 	{"errorstats", "Errorstats", true, (*Server).infoErrorstats},
-	{"latencystats", "Latencystats", false, func(*Server, *infoBuilder) {}},
+	{"latencystats", "Latencystats", false, (*Server).infoLatencystats},
 	{"cluster", "Cluster", true, func(_ *Server, b *infoBuilder) { b.field("cluster_enabled", "0") }},
 	{"keyspace", "Keyspace", true, (*Server).infoKeyspace},
 }
@@ -673,4 +673,5 @@ func resetCmdStats(cmd *command) {
 	cmd.stats.usec.Store(0)
 	cmd.stats.rejectedCalls.Store(0)
 	cmd.stats.failedCalls.Store(0)
+	cmd.stats.hist.reset()
 }

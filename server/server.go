@@ -74,6 +74,12 @@ type Server struct {
 	info       infoState // INFO's samples, peaks and ids (info.go)
 
 	blocking blockRegistry // clients parked by blocking commands (blocking.go)
+
+	rlStats rateLimitStats // rate-limit decisions per command and result (ratelimit_stats.go)
+
+	slowlog  slowLog        // SLOWLOG (cmd_slowlog.go)
+	latency  latencyMonitor // LATENCY (cmd_latency.go)
+	monitors monitorHub     // MONITOR (cmd_monitor.go)
 }
 
 // New builds a server; it does not listen until Serve.

@@ -106,6 +106,7 @@ type command struct {
 
 // cmdStats are the runtime counters INFO commandstats reports.
 type cmdStats struct {
+	hist          latencyHist // per-call durations (metrics.go)
 	calls         atomic.Int64
 	usec          atomic.Int64
 	rejectedCalls atomic.Int64

@@ -129,6 +129,9 @@ func StartCachalot(t testing.TB, extraArgs ...string) *Server {
 			"--port", strconv.Itoa(port),
 			"--bind", "127.0.0.1",
 			"--enable-debug-command", "yes",
+			// Tests run many servers at once: none may take the default
+			// metrics port.
+			"--metrics-addr", "",
 		}
 		cmd := exec.Command(bin, append(args, extraArgs...)...)
 		cmd.Dir = dir
