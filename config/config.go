@@ -15,7 +15,7 @@ import (
 type Config struct {
 	// Network.
 	Port                   int           // port: TCP port, 0 disables TCP
-	Bind                   []string      // bind: listen addresses (cachalot default "127.0.0.1", Redis "* -::*")
+	Bind                   []string      // bind: listen addresses (cachalot default "127.0.0.1 -::1", Redis "* -::*")
 	Unixsocket             string        // unixsocket: socket path, "" disables it
 	ProtectedMode          bool          // protected-mode
 	Requirepass            string        // requirepass: "" disables AUTH
@@ -67,9 +67,26 @@ type Config struct {
 	LatencyMonitorThreshold int64  // latency-monitor-threshold: milliseconds, 0 disables
 	LogFormat               string // log-format: text or json (cachalot only)
 
+	// Push traffic (pub/sub, keyspace notifications).
+	NotifyKeyspaceEvents    int    // notify-keyspace-events: Notify* bits (push.go)
+	ClientOutputBufferLimit string // client-output-buffer-limit: canonical "normal h s t slave h s t pubsub h s t"
+	TrackingTableMaxKeys    int64  // tracking-table-max-keys: 0 means no limit
+
 	// Process.
-	EnableDebugCommand string // enable-debug-command: no, yes or local
-	Daemonize          bool   // daemonize: always false; cachalot does not fork
+	EnableDebugCommand string        // enable-debug-command: no, yes or local
+	Daemonize          bool          // daemonize: always false; cachalot does not fork
+	Supervised         string        // supervised: no, systemd or auto (sd_notify when NOTIFY_SOCKET is set)
+	Pidfile            string        // pidfile: "" writes none
+	ShutdownTimeout    time.Duration // shutdown-timeout: whole seconds in-flight work may take on SIGTERM
+	DisableCommands    string        // disable-commands: space-separated lower-case command names (cachalot only)
+
+	// TLS.
+	TLSPort        int    // tls-port: 0 disables the TLS listener
+	TLSCertFile    string // tls-cert-file: PEM server certificate
+	TLSKeyFile     string // tls-key-file: PEM private key
+	TLSCACertFile  string // tls-ca-cert-file: PEM CA bundle that signs client certificates
+	TLSAuthClients string // tls-auth-clients: yes, no or optional
+	TLSProtocols   string // tls-protocols: e.g. "TLSv1.2 TLSv1.3"; "" means TLSv1.2 and TLSv1.3
 
 	// File is the TOML file the configuration was loaded from ("" when
 	// none). It is not a parameter: CONFIG REWRITE and INFO read it.
@@ -81,7 +98,7 @@ type Config struct {
 func Default() *Config {
 	return &Config{
 		Port:                   6379,
-		Bind:                   []string{"127.0.0.1"},
+		Bind:                   []string{"127.0.0.1", "-::1"},
 		ProtectedMode:          true,
 		Maxclients:             10000,
 		TCPKeepalive:           300 * time.Second,
@@ -118,7 +135,14 @@ func Default() *Config {
 		MetricsAddr:          "127.0.0.1:9121",
 		LogFormat:            "text",
 
+		ClientOutputBufferLimit: DefaultClientOutputBufferLimit,
+		TrackingTableMaxKeys:    1000000,
+
 		EnableDebugCommand: "no",
+		Supervised:         "no",
+		ShutdownTimeout:    10 * time.Second,
+
+		TLSAuthClients: "yes",
 	}
 }
 
@@ -217,13 +241,14 @@ func (c *Config) Validate() error {
 	for _, d := range []struct {
 		name  string
 		value time.Duration
-	}{{"timeout", c.Timeout}, {"tcp-keepalive", c.TCPKeepalive}} {
+	}{{"timeout", c.Timeout}, {"tcp-keepalive", c.TCPKeepalive}, {"shutdown-timeout", c.ShutdownTimeout}} {
 		if d.value%time.Second != 0 {
 			errs = append(errs, &ParamError{Name: d.name, Reason: "argument must be a whole number of seconds"})
 		}
 	}
 
-	if c.Port == 0 && c.Unixsocket == "" {
+	errs = append(errs, c.validateTLS()...)
+	if c.Port == 0 && c.Unixsocket == "" && c.TLSPort == 0 {
 		// Redis exits with "Configured to not listen anywhere" here too.
 		errs = append(errs, errors.New("configured to not listen anywhere: port is 0 and unixsocket is empty"))
 	}

@@ -13,7 +13,7 @@ func TestDefaultValues(t *testing.T) {
 	// CONFIG GET output of a fresh server, in Redis notation.
 	want := map[string]string{
 		"port":                        "6379",
-		"bind":                        "127.0.0.1",
+		"bind":                        "127.0.0.1 -::1",
 		"unixsocket":                  "",
 		"requirepass":                 "",
 		"databases":                   "16",
@@ -49,6 +49,9 @@ func TestDefaultValues(t *testing.T) {
 		"metrics-addr":                "127.0.0.1:9121",
 		"latency-monitor-threshold":   "0",
 		"log-format":                  "text",
+		"notify-keyspace-events":      "",
+		"client-output-buffer-limit":  "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+		"tracking-table-max-keys":     "1000000",
 		"lazyfree-lazy-user-flush":    "no",
 		"latency-tracking":            "yes",
 		"slowlog-log-slower-than":     "10000",
@@ -56,6 +59,16 @@ func TestDefaultValues(t *testing.T) {
 		"save":                        "",
 		"protected-mode":              "yes",
 		"daemonize":                   "no",
+		"supervised":                  "no",
+		"pidfile":                     "",
+		"shutdown-timeout":            "10",
+		"disable-commands":            "",
+		"tls-port":                    "0",
+		"tls-cert-file":               "",
+		"tls-key-file":                "",
+		"tls-ca-cert-file":            "",
+		"tls-auth-clients":            "yes",
+		"tls-protocols":               "",
 	}
 	cfg := Default()
 	if len(Params()) != len(want) {
@@ -167,7 +180,7 @@ func TestSetRefusesWithRedisReasons(t *testing.T) {
 		{"port", "-1", "argument must be between 0 and 65535 inclusive"},
 		{"hz", "0", "argument must be between 1 and 500 inclusive"},
 		{"hz", "501", "argument must be between 1 and 500 inclusive"},
-		{"maxmemory-samples", "0", "argument must be between 1 and 64 inclusive"},
+		{"maxmemory-samples", "0", "argument must be between 1 and 2147483647 inclusive"},
 		{"maxmemory-eviction-tenacity", "101", "argument must be between 0 and 100 inclusive"},
 		{"databases", "0", "argument must be between 1 and 2147483647 inclusive"},
 		{"maxclients", "0", "argument must be between 1 and 4294967295 inclusive"},
@@ -302,10 +315,11 @@ func TestMatch(t *testing.T) {
 		{"lfu-*", []string{"lfu-log-factor", "lfu-decay-time"}},
 		{"append*", []string{"appendonly", "appendfsync", "appendfilename", "appenddirname"}},
 		{"*-max-*", []string{"proto-max-bulk-len", "hash-max-listpack-entries", "hash-max-listpack-value", "set-max-intset-entries",
-			"zset-max-listpack-entries", "zset-max-listpack-value", "list-max-listpack-size", "hll-sparse-max-bytes", "slowlog-max-len"}},
+			"zset-max-listpack-entries", "zset-max-listpack-value", "list-max-listpack-size", "hll-sparse-max-bytes", "slowlog-max-len", "tracking-table-max-keys"}},
 		{"d?r", []string{"dir"}},
-		{"[dh]*", []string{"databases", "hz", "hash-max-listpack-entries", "hash-max-listpack-value", "hll-sparse-max-bytes", "dir", "daemonize"}},
-		{"[^a-s]*", []string{"unixsocket", "timeout", "tcp-keepalive", "zset-max-listpack-entries", "zset-max-listpack-value"}},
+		{"[dh]*", []string{"databases", "hz", "hash-max-listpack-entries", "hash-max-listpack-value", "hll-sparse-max-bytes", "dir", "daemonize", "disable-commands"}},
+		{"[^a-s]*", []string{"unixsocket", "timeout", "tcp-keepalive", "zset-max-listpack-entries", "zset-max-listpack-value", "tracking-table-max-keys",
+			"tls-port", "tls-cert-file", "tls-key-file", "tls-ca-cert-file", "tls-auth-clients", "tls-protocols"}},
 		{"nope*", nil},
 	}
 	for _, tt := range tests {

@@ -65,6 +65,8 @@ var (
 	}
 	appendfsyncValues        = []string{"everysec", "always", "no"}
 	enableDebugCommandValues = []string{"no", "yes", "local"}
+	supervisedValues         = []string{"upstart", "systemd", "auto", "no"}
+	tlsAuthClientsValues     = []string{"no", "yes", "optional"}
 )
 
 // paramTable is the single source of truth for every parameter. It is built
@@ -81,7 +83,7 @@ var paramTable = []Param{
 	bindParam(),
 	stringParam("unixsocket", "Unix socket path to listen on; empty disables it", false, nil,
 		func(c *Config) *string { return &c.Unixsocket }),
-	boolParam("protected-mode", "refuse non-loopback clients when no password is set and bind was not changed", true,
+	boolParam("protected-mode", "refuse clients from non-loopback addresses while no password is set (as Redis 7.0)", true,
 		func(c *Config) *bool { return &c.ProtectedMode }),
 	stringParam("requirepass", "password clients must AUTH with; empty disables authentication", true, nil,
 		func(c *Config) *string { return &c.Requirepass }),
@@ -110,7 +112,7 @@ var paramTable = []Param{
 		func(c *Config) *int64 { return &c.Maxmemory }),
 	enumParam("maxmemory-policy", "how to pick keys to evict when maxmemory is reached", true, maxmemoryPolicyValues,
 		func(c *Config) *string { return &c.MaxmemoryPolicy }),
-	intParam("maxmemory-samples", "keys sampled per eviction; more is more precise and slower", true, 1, 64,
+	intParam("maxmemory-samples", "keys sampled per eviction; more is more precise and slower", true, 1, maxCInt,
 		func(c *Config) *int { return &c.MaxmemorySamples }),
 	intParam("maxmemory-eviction-tenacity", "how long eviction may run per command, 0 (least) to 100 (most)", true, 0, 100,
 		func(c *Config) *int { return &c.MaxmemoryEvictionTenacity }),
@@ -169,10 +171,37 @@ var paramTable = []Param{
 	enumParam("log-format", "log line format: text or json (cachalot only)", false, logFormatValues,
 		func(c *Config) *string { return &c.LogFormat }),
 
+	// Push traffic.
+	notifyKeyspaceEventsParam(),
+	clientOutputBufferLimitParam(),
+	trackingTableMaxKeysParam(),
+
 	// Process.
 	enumParam("enable-debug-command", "allow the DEBUG command: no, yes, or local (loopback clients only)", false, enableDebugCommandValues,
 		func(c *Config) *string { return &c.EnableDebugCommand }),
 	daemonizeParam(),
+	enumParam("supervised", "service manager to report to: no, systemd (sd_notify READY/STOPPING/STATUS) or auto (systemd when NOTIFY_SOCKET is set)", false, supervisedValues,
+		func(c *Config) *string { return &c.Supervised }),
+	stringParam("pidfile", "write the process id to this file at startup and remove it at exit; empty writes none", false, nil,
+		func(c *Config) *string { return &c.Pidfile }),
+	disableCommandsParam(),
+	secondsParam("shutdown-timeout", "seconds in-flight commands may take to finish on SIGTERM/SIGINT before connections are closed", true, 0, maxCInt,
+		func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+
+	// TLS. Certificates are read at startup and again on SIGHUP; CONFIG
+	// SET cannot change them (restart or SIGHUP after editing the file).
+	intParam("tls-port", "TLS port to listen on (on the bind addresses); 0 disables TLS", false, 0, 65535,
+		func(c *Config) *int { return &c.TLSPort }),
+	stringParam("tls-cert-file", "PEM certificate the TLS listener presents", false, nil,
+		func(c *Config) *string { return &c.TLSCertFile }),
+	stringParam("tls-key-file", "PEM private key of tls-cert-file", false, nil,
+		func(c *Config) *string { return &c.TLSKeyFile }),
+	stringParam("tls-ca-cert-file", "PEM CA certificates that client certificates must chain to", false, nil,
+		func(c *Config) *string { return &c.TLSCACertFile }),
+	enumParam("tls-auth-clients", "client certificates: yes (required), no (not asked for) or optional (verified when sent)", false, tlsAuthClientsValues,
+		func(c *Config) *string { return &c.TLSAuthClients }),
+	stringParam("tls-protocols", `space-separated TLS versions to accept, from "TLSv1.2" and "TLSv1.3"; empty accepts both`, false, checkTLSProtocols,
+		func(c *Config) *string { return &c.TLSProtocols }),
 }
 
 // paramIndex finds rows by lower-case name. Built once from paramTable.

@@ -39,6 +39,8 @@ type client struct {
 	skipNext      bool // CLIENT REPLY SKIP applies to the command after it
 	closeAfter    bool // QUIT: flush the reply, then close
 
+	multi multiState // MULTI queue and WATCHed keys (multi.go)
+
 	lastActive atomic.Int64 // Unix ms of the last command
 	killed     atomic.Bool
 
@@ -58,6 +60,11 @@ type client struct {
 	// the client's reads should leave the keys' LRU/LFU clock alone.
 	noEvict bool
 	noTouch bool
+
+	// push is set once the client can receive pushes (pub/sub, keyspace
+	// notifications, tracking invalidations); see pubsub.go.
+	push atomic.Pointer[pushState]
+	trk  atomic.Pointer[trackState] // CLIENT TRACKING (tracking.go)
 }
 
 // clientOverhead approximates the fixed memory of a connection for CLIENT
@@ -97,9 +104,16 @@ func (c *client) setName(name []byte) {
 }
 
 // subscriptionCounts are the client's channel, pattern and shard-channel
-// subscriptions (CLIENT LIST sub/psub/ssub). cachalot has no pub/sub yet.
+// subscriptions (CLIENT LIST sub/psub/ssub).
 func (c *client) subscriptionCounts() (sub, psub, ssub int) {
-	return 0, 0, 0
+	p := c.push.Load()
+	if p == nil {
+		return 0, 0, 0
+	}
+	h := &c.srv.pubsub
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(p.channels), len(p.patterns), len(p.shards)
 }
 
 // fileDescriptor is the socket's descriptor number (CLIENT LIST fd), or -1
@@ -125,6 +139,9 @@ func (c *client) fileDescriptor() int {
 func (c *client) flush() error {
 	if c.w.Len() == 0 {
 		return nil
+	}
+	if p := c.push.Load(); p != nil {
+		return p.flushPush(false)
 	}
 	_, err := c.conn.Write(c.w.Bytes())
 	c.srv.stats.netOutputBytes.Add(int64(c.w.Len()))

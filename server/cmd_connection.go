@@ -70,6 +70,9 @@ func clientSubcommands() []*command {
 			usage: "on_off_skip=<ON | OFF | SKIP>", handler: cmdClientReply},
 		{name: "help", arity: 2, flags: flagLoading | flagStale, acl: "@connection", since: "5.0.0",
 			summary: "Show helpful text about the different subcommands", complexity: "O(1)", handler: cmdClientHelp},
+		{name: "tracking", arity: -3, flags: clientSubFlags, acl: "@connection", since: "6.0.0",
+			summary: "Enable or disable server assisted client side caching support", complexity: "O(1). Some options may introduce additional complexity.",
+			usage: "status=<ON | OFF> [REDIRECT client-id:integer] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]", handler: cmdClientTracking},
 		{name: "getredir", arity: 2, flags: clientSubFlags, acl: "@connection", since: "6.0.0",
 			summary: "Get tracking notifications redirection client ID if any", complexity: "O(1)", handler: cmdClientGetredir},
 		{name: "trackinginfo", arity: 2, flags: clientSubFlags, acl: "@connection", since: "6.2.0",
@@ -98,6 +101,9 @@ func clientSubcommands() []*command {
 }
 
 func cmdPing(c *client, _ *store.Tx, argv [][]byte) error {
+	if len(argv) <= 2 && pingSubscribed(c, argv) {
+		return nil
+	}
 	switch len(argv) {
 	case 1:
 		c.w.Simple("PONG")
@@ -134,6 +140,8 @@ func cmdReset(c *client, _ *store.Tx, _ [][]byte) error {
 	c.noEvict = false
 	c.noTouch = false
 	c.mu.Unlock()
+	c.srv.pubsub.resetClient(c)
+	c.trackingOff()
 	c.w.Simple("RESET")
 	return nil
 }
@@ -239,6 +247,9 @@ func cmdHello(c *client, _ *store.Tx, argv [][]byte) error {
 	}
 	if ver != 0 {
 		c.setProto(int(ver))
+		if ver == 3 {
+			c.enablePush() // RESP3 clients may be sent pushes (pubsub.go)
+		}
 	}
 	c.w.Map(7)
 	c.w.BulkString("server")
@@ -316,28 +327,13 @@ func cmdClientSetinfo(c *client, _ *store.Tx, argv [][]byte) error {
 	return nil
 }
 
-// cmdClientCaching: cachalot has no client-side caching, so the client is
-// never in tracking mode.
-func cmdClientCaching(_ *client, _ *store.Tx, _ [][]byte) error {
-	return errCachingNoTracking
-}
+// CLIENT CACHING, GETREDIR and TRACKINGINFO live with CLIENT TRACKING in
+// tracking.go.
+func cmdClientCaching(c *client, _ *store.Tx, argv [][]byte) error { return clientCaching(c, argv) }
 
-func cmdClientGetredir(c *client, _ *store.Tx, _ [][]byte) error {
-	c.w.Int(-1)
-	return nil
-}
+func cmdClientGetredir(c *client, _ *store.Tx, _ [][]byte) error { return clientGetredir(c) }
 
-func cmdClientTrackinginfo(c *client, _ *store.Tx, _ [][]byte) error {
-	c.w.Map(3)
-	c.w.BulkString("flags")
-	c.w.Set(1)
-	c.w.BulkString("off")
-	c.w.BulkString("redirect")
-	c.w.Int(-1)
-	c.w.BulkString("prefixes")
-	c.w.Array(0)
-	return nil
-}
+func cmdClientTrackinginfo(c *client, _ *store.Tx, _ [][]byte) error { return clientTrackinginfo(c) }
 
 // cmdClientReply sets the reply mode. The dispatcher leaves this command's
 // own reply alone, so the handler applies Redis's rules itself: ON replies
@@ -706,6 +702,8 @@ func (c *client) appendInfo(b []byte, now time.Time, self *client, argv [][]byte
 	if c.srv != nil && c.srv.blocking.isBlocked(c.id) {
 		flags = append(flags, 'b')
 	}
+	tflags, redir := c.trackingListInfo() // tracking.go
+	flags = append(flags, tflags...)
 	if c == self && c.closeAfter {
 		flags = append(flags, 'c')
 	}
@@ -757,7 +755,7 @@ func (c *client) appendInfo(b []byte, now time.Time, self *client, argv [][]byte
 	str("events", "r")
 	str("cmd", lastCmd)
 	str("user", "default")
-	num("redir", -1)
+	num("redir", redir)
 	num("resp", int64(proto))
 	str("lib-name", libName)
 	str("lib-ver", libVer)

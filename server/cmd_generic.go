@@ -626,24 +626,17 @@ func lfuPolicy(cfg *config.Config) bool {
 	return strings.HasSuffix(cfg.MaxmemoryPolicy, "-"+lfuEvictionFlag)
 }
 
-// cmdObjectFreq needs an LFU policy. The store keeps one access clock, not
-// Redis's logarithmic counter, so the frequency is LFU_INIT_VAL decayed by
-// the idle time (one step per lfu-decay-time minutes), as Redis reports for
-// a key that has not been read since it was written.
+// cmdObjectFreq needs an LFU policy; it reports the key's logarithmic
+// counter after decay, as Redis's LFUDecrAndReturn, without updating it.
 func cmdObjectFreq(c *client, tx *store.Tx, argv [][]byte) error {
 	info, ok := objectLookup(c, tx, argv[2])
 	if !ok {
 		return nil
 	}
-	cfg := c.srv.Config()
-	if !lfuPolicy(cfg) {
+	if !lfuPolicy(c.srv.Config()) {
 		return errLFUNotSelected
 	}
-	freq := int64(lfuInitVal)
-	if cfg.LFUDecayTime > 0 {
-		freq -= info.IdleSeconds / 60 / int64(cfg.LFUDecayTime)
-	}
-	c.w.Int(max(freq, 0))
+	c.w.Int(int64(info.Freq))
 	return nil
 }
 

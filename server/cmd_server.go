@@ -461,6 +461,10 @@ func redisConfigValue(name, value string) (string, error) {
 // Redis, leaves connections that already authenticated (or needed no
 // password) authenticated.
 func (s *Server) applyConfig(old, next *config.Config) {
+	s.applyEviction(next)
+	if s.store != nil {
+		s.store.EnsureFree() // a lower maxmemory evicts now, as Redis's updateMaxmemory
+	}
 	if s.logLevel != nil && old.Loglevel != next.Loglevel {
 		s.logLevel.Set(config.SlogLevel(next.Loglevel))
 	}

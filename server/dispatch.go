@@ -21,8 +21,16 @@ func (s *Server) dispatch(c *client, argv [][]byte) {
 	c.lastActive.Store(start.UnixMilli())
 	mark := c.w.Len()
 	cmd, err := s.resolve(c, argv)
+	if s.multiIntercept(c, cmd, err, argv) {
+		s.applyReplyMode(c, cmd, mark)
+		return
+	}
 	if err == nil {
-		err = s.call(c, cmd, argv, start)
+		var held bool
+		if held, err = s.gateEnter(c, cmd); err == nil { // multi.go
+			err = s.call(c, cmd, argv, start)
+			s.gateLeave(held)
+		}
 		if br, ok := err.(*blockRequest); ok {
 			err = s.block(c, cmd, argv, br)
 		}
@@ -60,16 +68,25 @@ func (s *Server) resolve(c *client, argv [][]byte) (*command, error) {
 		cmd.stats.rejectedCalls.Add(1)
 		return nil, errNoAuth
 	}
+	if err := checkSubscribeMode(c, cmd); err != nil {
+		cmd.stats.rejectedCalls.Add(1)
+		return nil, err
+	}
 	c.mu.Lock()
 	c.lastCmd = cmd.fullName
 	c.mu.Unlock()
+	if err := s.checkMemory(cmd); err != nil { // maxmemory (eviction.go)
+		return nil, err
+	}
 	return cmd, nil
 }
 
 // call locks the keys the row names (write locks unless the row is
 // read-only), runs the handler and records its timing.
 func (s *Server) call(c *client, cmd *command, argv [][]byte, start time.Time) error {
+	ns, mark := s.notifyBefore(c, cmd, argv), c.w.Len() // keyspace notifications, tracking (notify.go)
 	err := s.execute(c, cmd, argv)
+	s.notifyAfter(c, cmd, argv, mark, ns, err)
 	d := time.Since(start)
 	cmd.stats.calls.Add(1)
 	cmd.stats.usec.Add(d.Microseconds())
@@ -81,6 +98,7 @@ func (s *Server) call(c *client, cmd *command, argv [][]byte, start time.Time) e
 // blocked client runs its command again through here.
 func (s *Server) execute(c *client, cmd *command, argv [][]byte) error {
 	if cmd.has(flagOwnLocks) {
+		s.beforeOwnLocks(cmd, argv) // WATCH (multi.go)
 		return cmd.handler(c, nil, argv)
 	}
 	var posBuf [8]int
@@ -93,11 +111,17 @@ func (s *Server) execute(c *client, cmd *command, argv [][]byte) error {
 	for _, p := range pos {
 		keys = append(keys, argv[p])
 	}
-	run := func(tx *store.Tx) error { return cmd.handler(c, tx, argv) }
 	if cmd.has(flagReadonly) {
-		return c.db.View(keys, run)
+		return c.db.View(keys, func(tx *store.Tx) error {
+			applyNoTouch(c, cmd, tx) // CLIENT NO-TOUCH (eviction.go)
+			return cmd.handler(c, tx, argv)
+		})
 	}
-	return c.db.Update(keys, run)
+	return c.db.Update(keys, func(tx *store.Tx) error {
+		err := cmd.handler(c, tx, argv)
+		bumpWatched(cmd, tx, argv) // WATCH (multi.go)
+		return err
+	})
 }
 
 // applyReplyMode discards the reply CLIENT REPLY OFF/SKIP asked to suppress.
@@ -144,5 +168,8 @@ func commandGroups() [][]*command {
 		rateLimitCommands(),
 		sortCommands(),
 		observabilityCommands(),
+		pubsubCommands(),
+		transactionCommands(),
+		scriptingCommands(),
 	}
 }

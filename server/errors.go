@@ -55,11 +55,27 @@ const (
 	errTimeoutNotFloat   respError = "ERR timeout is not a float or out of range"
 	errTimeoutOutOfRange respError = "ERR timeout is out of range"
 
-	errTimeoutNotInt   respError = "ERR timeout is not an integer or out of range"
-	errInvalidFirstDB  respError = "ERR invalid first DB index"
-	errInvalidSecondDB respError = "ERR invalid second DB index"
-	errNoShutdown      respError = "ERR No shutdown in progress."
-	errNoConfigFile    respError = "ERR The server is running without a config file"
+	errTimeoutNotInt respError = "ERR timeout is not an integer or out of range"
+
+	errMultiNested    respError = "ERR MULTI calls can not be nested"
+	errExecNoMulti    respError = "ERR EXEC without MULTI"
+	errDiscardNoMulti respError = "ERR DISCARD without MULTI"
+	errWatchInMulti   respError = "ERR WATCH inside MULTI is not allowed"
+	errExecAbort      respError = "EXECABORT Transaction discarded because of previous errors."
+	errNotInMulti     respError = "ERR Command not allowed inside a transaction"
+	errNoScript       respError = "NOSCRIPT No matching script. Please use EVAL."
+	errNotFromScript  respError = "ERR This Redis command is not allowed from script"
+
+	errNumKeysNegative   respError = "ERR Number of keys can't be negative"
+	errNumKeysTooMany    respError = "ERR Number of keys can't be greater than number of args"
+	errScriptFlushOption respError = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+	errNotBusy           respError = "NOTBUSY No scripts in execution right now."
+	errBusy              respError = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	errUnkillable        respError = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	errInvalidFirstDB    respError = "ERR invalid first DB index"
+	errInvalidSecondDB   respError = "ERR invalid second DB index"
+	errNoShutdown        respError = "ERR No shutdown in progress."
+	errNoConfigFile      respError = "ERR The server is running without a config file"
 
 	// Connection group.
 	errIntRange          respError = "ERR value is out of range, value must between -2147483648 and 2147483647"

@@ -221,6 +221,7 @@ func (s *Server) Metrics() MetricsSnapshot {
 		KeyspaceHits:        st.KeyspaceHits,
 		KeyspaceMisses:      st.KeyspaceMisses,
 		ExpiredKeys:         st.ExpiredKeys,
+		EvictedKeys:         st.EvictedKeys,
 		Errors:              make(map[string]int64),
 	}
 	m.SlowlogLength, m.SlowlogLastID = s.slowlog.stats()

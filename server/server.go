@@ -77,9 +77,14 @@ type Server struct {
 
 	rlStats rateLimitStats // rate-limit decisions per command and result (ratelimit_stats.go)
 
-	slowlog  slowLog        // SLOWLOG (cmd_slowlog.go)
-	latency  latencyMonitor // LATENCY (cmd_latency.go)
-	monitors monitorHub     // MONITOR (cmd_monitor.go)
+	slowlog    slowLog        // SLOWLOG (cmd_slowlog.go)
+	latency    latencyMonitor // LATENCY (cmd_latency.go)
+	monitors   monitorHub     // MONITOR (cmd_monitor.go)
+	pubsub     pubsubHub      // subscriptions (pubsub.go)
+	trackTable trackingTable  // CLIENT TRACKING (tracking.go)
+
+	gate txnGate   // MULTI/EXEC and scripts run exclusively (multi.go)
+	lua  luaEngine // EVAL's Lua state and script cache (scripting.go)
 }
 
 // New builds a server; it does not listen until Serve.
@@ -100,12 +105,17 @@ func New(opts Options) *Server {
 	}
 	s.cfg.Store(opts.Config)
 	s.table = buildTable(commandGroups()...)
+	s.disableCommands(opts.Config.DisableCommands)
 	s.activeExpire.Store(true)
 	s.lastSave.Store(time.Now().Unix())
 	s.stats.errorStats = make(map[string]int64)
 	s.blocking.init()
+	s.applyEviction(opts.Config) // maxmemory and policy (eviction.go)
+	s.pubsub.init()
 	if s.store != nil {
-		s.store.SetReadyHook(s.readyKeys)
+		s.store.SetReadyHook(s.readyHook)
+		s.store.SetExpiredHook(s.expiredHook)
+		s.store.SetEvictedHook(s.evictedHook)
 	}
 	return s
 }
@@ -148,11 +158,19 @@ func (s *Server) accept(conn net.Conn) {
 	s.clientsMu.Unlock()
 	if full || s.closing.Load() {
 		s.stats.rejectedConnections.Add(1)
-		conn.Write([]byte("-ERR max number of clients reached\r\n"))
-		conn.Close()
+		refuse(conn, maxClientsMessage)
 		return
 	}
-	if tc, ok := conn.(*net.TCPConn); ok && cfg.TCPKeepalive > 0 {
+	if protectedModeRefuses(cfg, conn.RemoteAddr()) {
+		s.stats.rejectedConnections.Add(1)
+		refuse(conn, protectedModeMessage)
+		return
+	}
+	raw := conn
+	if wrapped, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		raw = wrapped.NetConn() // TLS: keepalives belong to the TCP socket
+	}
+	if tc, ok := raw.(*net.TCPConn); ok && cfg.TCPKeepalive > 0 {
 		tc.SetKeepAlive(true)
 		tc.SetKeepAlivePeriod(cfg.TCPKeepalive)
 	}
@@ -204,11 +222,16 @@ func (s *Server) serveConn(c *client) {
 				"client_id", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
 		}
 		c.kill()
+		c.multiCleanup()
+		s.pubsub.removeClient(c) // pubsub.go
 		s.clientsMu.Lock()
 		delete(s.clients, c.id)
 		s.clientsMu.Unlock()
 	}()
 	beforeRead := func() error {
+		if err := c.pushBeforeRead(); err != nil {
+			return err
+		}
 		if err := c.flush(); err != nil {
 			return err
 		}
@@ -236,6 +259,7 @@ func (s *Server) serveConn(c *client) {
 			}
 			return
 		}
+		c.pushAfterRead()
 		s.dispatch(c, argv)
 		if c.closeAfter || c.killed.Load() {
 			c.flush()
@@ -279,6 +303,7 @@ func (s *Server) RunBackground(ctx context.Context) {
 			// A quarter of each tick, as Redis's slow expire cycle.
 			s.store.ExpireCycle(&cursor, period/4)
 		}
+		s.evictInBackground(period / 4)
 		s.sampleMetrics(time.Now())
 	}
 }

@@ -31,7 +31,7 @@ func (tx *Tx) GrowString(key []byte, n int) (buf []byte, grew bool, err error) {
 		sh.resize(string(key), e, before)
 	}
 	e.enc = EncodingRaw
-	e.access.Store(tx.nowSec)
+	tx.touch(e)
 	return e.str, grew, nil
 }
 
@@ -49,7 +49,7 @@ func (tx *Tx) UnshareString(key []byte) (buf []byte, ok bool, err error) {
 		return nil, false, ErrWrongType
 	}
 	e.enc = EncodingRaw
-	e.access.Store(tx.nowSec)
+	tx.touch(e)
 	return e.str, true, nil
 }
 

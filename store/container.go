@@ -29,7 +29,7 @@ func (tx *Tx) Container(key []byte, k Kind, create func() Container) (Container,
 		}
 		tx.mustWrite()
 		e = &entry{obj: create(), kind: k}
-		e.access.Store(tx.nowSec)
+		tx.initAccess(e)
 		sh.put(string(key), e)
 	} else if e.kind != k {
 		return nil, ErrWrongType
@@ -70,7 +70,7 @@ func (tx *Tx) SetContainer(key []byte, k Kind, c Container) {
 		return
 	}
 	e := &entry{obj: c, kind: k}
-	e.access.Store(tx.nowSec)
+	tx.initAccess(e)
 	sh.put(string(key), e)
 }
 

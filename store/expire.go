@@ -32,7 +32,7 @@ func (s *Store) ExpireCycle(cur *ExpireCursor, budget time.Duration) int {
 		db := s.dbs[cur.db]
 		sh := &db.shards[cur.shard]
 		for {
-			n, sampled := sh.expireSample(s.NowMs())
+			n, sampled := sh.expireSample(s.NowMs(), s, db)
 			removed += n
 			s.expired.Add(int64(n))
 			if sampled == 0 || n*100 <= sampled*expireAcceptableRate {
@@ -56,7 +56,7 @@ func (s *Store) ExpireCycle(cur *ExpireCursor, budget time.Duration) int {
 
 // expireSample checks up to expireSampleSize random keys with a TTL and
 // removes the expired ones.
-func (sh *shard) expireSample(now int64) (removed, sampled int) {
+func (sh *shard) expireSample(now int64, s *Store, db *DB) (removed, sampled int) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	for sampled < expireSampleSize && len(sh.ttlKeys) > 0 {
@@ -65,6 +65,7 @@ func (sh *shard) expireSample(now int64) (removed, sampled int) {
 		e := sh.m[key]
 		if e.expireAt <= now {
 			sh.remove(key, e)
+			s.expiredKey(db, key)
 			removed++
 		}
 	}

@@ -127,7 +127,7 @@ func (tx *Tx) CopyTo(dstDB *DB, src, dst []byte, replace bool) (bool, error) {
 		kind:     e.kind,
 		enc:      e.enc,
 	}
-	dup.access.Store(tx.nowSec)
+	tx.initAccess(dup)
 	dsh.put(string(dst), dup)
 	tx.markReadyIfBlockable(dstDB, dst, dup)
 	return true, nil
@@ -155,6 +155,7 @@ type ObjectInfo struct {
 	Kind        Kind
 	Encoding    string
 	IdleSeconds int64
+	Freq        int   // OBJECT FREQ: the LFU counter after decay (LFU policies)
 	SizeBytes   int64 // the entry's share of used_memory
 	// Value is the string value, valid only inside the transaction;
 	// ValueCap is the capacity reserved for it (what an in-place edit
@@ -169,14 +170,11 @@ func (tx *Tx) Object(key []byte) (ObjectInfo, bool) {
 	if e == nil {
 		return ObjectInfo{}, false
 	}
-	idle := int64(tx.nowSec) - int64(e.access.Load())
-	if idle < 0 {
-		idle = 0
-	}
 	return ObjectInfo{
 		Kind:        e.kind,
 		Encoding:    e.encodingName(),
-		IdleSeconds: idle,
+		IdleSeconds: tx.idleSeconds(e),
+		Freq:        tx.lfuFreq(e),
 		SizeBytes:   e.size(string(key)),
 		Value:       e.str,
 		ValueCap:    cap(e.str),

@@ -10,7 +10,7 @@ type shard struct {
 	mu      sync.RWMutex
 	m       map[string]*entry
 	ttlKeys []string
-	used    atomicInt64
+	used    usedCounter // mirrored in the store total (evict.go)
 }
 
 func (sh *shard) init() {

@@ -20,6 +20,7 @@ type Stats struct {
 	KeyspaceHits   int64
 	KeyspaceMisses int64
 	ExpiredKeys    int64
+	EvictedKeys    int64
 }
 
 // Store is the whole keyspace: a fixed set of databases.
@@ -28,12 +29,18 @@ type Store struct {
 	clock Clock
 	seed  maphash.Seed
 
-	readyHook func(db *DB, keys [][]byte)
-	txPool    sync.Pool
+	readyHook   func(db *DB, keys [][]byte)
+	expiredHook func(db *DB, key []byte) // notify.go
+	txPool      sync.Pool
 
 	hits    atomic.Int64
 	misses  atomic.Int64
 	expired atomic.Int64
+
+	usedTotal atomic.Int64 // sum of every shard's used (evict.go)
+	ev        evictState   // maxmemory and eviction (evict.go)
+
+	watch watchRegistry // WATCH's per-key versions (version.go)
 }
 
 // ErrWrongType is returned when an operation meets a key of another kind.
@@ -86,6 +93,7 @@ func (s *Store) Stats() Stats {
 		KeyspaceHits:   s.hits.Load(),
 		KeyspaceMisses: s.misses.Load(),
 		ExpiredKeys:    s.expired.Load(),
+		EvictedKeys:    s.ev.evicted.Load(),
 	}
 }
 
@@ -94,17 +102,12 @@ func (s *Store) ResetStats() {
 	s.hits.Store(0)
 	s.misses.Store(0)
 	s.expired.Store(0)
+	s.ev.evicted.Store(0)
 }
 
 // UsedBytes is the sum of every entry's accounted size.
 func (s *Store) UsedBytes() int64 {
-	var n int64
-	for _, db := range s.dbs {
-		for i := range db.shards {
-			n += db.shards[i].used.Load()
-		}
-	}
-	return n
+	return s.usedTotal.Load()
 }
 
 // FlushAll empties every database.
@@ -155,11 +158,14 @@ type DB struct {
 	index  int
 	shards []shard
 	mask   uint64
+	used   atomic.Int64 // sum of the shards' used (evict.go)
 }
 
 func newDB(s *Store, index, nshards int) *DB {
 	db := &DB{store: s, index: index, shards: make([]shard, nshards), mask: uint64(nshards - 1)}
 	for i := range db.shards {
+		db.shards[i].used.total = &s.usedTotal
+		db.shards[i].used.dbTotal = &db.used
 		db.shards[i].init()
 	}
 	return db

@@ -51,7 +51,7 @@ func (tx *Tx) SetString(key, val []byte, opt SetOptions) {
 			old.str = append(make([]byte, 0, len(val)), val...)
 		}
 		old.enc = resolveEncoding(val, opt.Encoding)
-		old.access.Store(tx.nowSec)
+		tx.touch(old)
 		if at != old.expireAt {
 			sh.setExpire(string(key), old, at)
 		}
@@ -64,7 +64,7 @@ func (tx *Tx) SetString(key, val []byte, opt SetOptions) {
 		kind:     KindString,
 		enc:      resolveEncoding(val, opt.Encoding),
 	}
-	e.access.Store(tx.nowSec)
+	tx.initAccess(e)
 	sh.put(string(key), e)
 }
 
@@ -83,7 +83,7 @@ func (tx *Tx) AppendString(key, suffix []byte) (int, error) {
 	before := e.size(string(key))
 	e.str = append(e.str, suffix...)
 	e.enc = EncodingRaw
-	e.access.Store(tx.nowSec)
+	tx.touch(e)
 	sh.resize(string(key), e, before)
 	return len(e.str), nil
 }
@@ -117,7 +117,7 @@ func (tx *Tx) SetRange(key []byte, offset int, val []byte) (int, error) {
 	}
 	copy(e.str[offset:], val)
 	e.enc = EncodingRaw
-	e.access.Store(tx.nowSec)
+	tx.touch(e)
 	sh.resize(string(key), e, before)
 	return len(e.str), nil
 }

@@ -30,6 +30,8 @@ type Tx struct {
 	settle []touched // containers handed out, re-accounted before unlock
 	ready  []KeyRef  // keys a write made ready for blocked clients
 	nowSec uint32
+	// noTouch: reads leave access clocks alone (CLIENT NO-TOUCH, evict.go).
+	noTouch bool
 }
 
 // KeyRef names a key in a database, for transactions spanning databases.
@@ -163,6 +165,7 @@ func (tx *Tx) begin(db *DB, write bool) {
 	tx.nowSec = uint32(tx.now / 1000)
 	tx.locks = tx.buf[:0]
 	tx.dirty = false
+	tx.noTouch = false
 }
 
 func (tx *Tx) addLock(db *DB, key []byte) {
@@ -238,6 +241,7 @@ func (tx *Tx) find(db *DB, key []byte) (*shard, *entry) {
 		if tx.write {
 			sh.remove(string(key), e)
 			db.store.expired.Add(1)
+			db.store.expiredKey(db, string(key))
 		} else if db == tx.db {
 			tx.stale = append(tx.stale, key)
 		}
@@ -245,9 +249,6 @@ func (tx *Tx) find(db *DB, key []byte) (*shard, *entry) {
 	}
 	return sh, e
 }
-
-// touch records an access for LRU, from readers too (the clock is atomic).
-func (tx *Tx) touch(e *entry) { e.access.Store(tx.nowSec) }
 
 // readEntry looks key up for a read command: it counts a hit or a miss and
 // touches the entry, as Redis's lookupKeyRead does.

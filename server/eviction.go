@@ -1,0 +1,75 @@
+package server
+
+import (
+	"math"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/cachalotdb/cachalot/config"
+	"github.com/cachalotdb/cachalot/store"
+)
+
+// memoryLimitBase is the headroom, beyond maxmemory × 1.5, given to the Go
+// runtime's soft memory limit: goroutine stacks, client buffers and the
+// runtime's own structures (see docs/memory.md).
+const memoryLimitBase = 64 << 20
+
+// applyEviction tells the store the eviction settings of cfg and derives
+// the Go soft memory limit from maxmemory, unless GOMEMLIMIT is set in the
+// environment (the operator's choice wins).
+func (s *Server) applyEviction(cfg *config.Config) {
+	if s.store == nil {
+		return
+	}
+	policy, _ := store.ParsePolicy(cfg.MaxmemoryPolicy)
+	s.store.SetEviction(&store.EvictionConfig{
+		MaxMemory:    cfg.Maxmemory,
+		BaseBytes:    baseUsedMemory,
+		Policy:       policy,
+		Samples:      cfg.MaxmemorySamples,
+		Tenacity:     cfg.MaxmemoryEvictionTenacity,
+		LFULogFactor: cfg.LFULogFactor,
+		LFUDecayTime: cfg.LFUDecayTime,
+	})
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(goMemoryLimit(cfg.Maxmemory))
+	}
+}
+
+// goMemoryLimit is the soft limit for a maxmemory: 1.5 × maxmemory plus a
+// fixed base, or no limit when maxmemory is 0.
+func goMemoryLimit(maxmemory int64) int64 {
+	if maxmemory <= 0 || maxmemory > (math.MaxInt64-memoryLimitBase)/3*2 {
+		return math.MaxInt64
+	}
+	return maxmemory + maxmemory/2 + memoryLimitBase
+}
+
+// checkMemory is Redis's processCommand memory check: with a maxmemory set,
+// every command first gives the store a chance to evict; a command that may
+// grow memory (denyoom) is refused while memory stays over the limit.
+func (s *Server) checkMemory(cmd *command) error {
+	if s.store == nil || s.store.EnsureFree() || !cmd.has(flagDenyOOM) {
+		return nil
+	}
+	cmd.stats.rejectedCalls.Add(1)
+	return errOOM
+}
+
+// evictInBackground carries on evicting when memory is over the limit
+// (after CONFIG SET lowered maxmemory, or when a command ran out of
+// tenacity), as Redis's eviction time proc does.
+func (s *Server) evictInBackground(budget time.Duration) {
+	if s.store != nil && s.store.OverLimit() {
+		s.store.EvictFor(budget)
+	}
+}
+
+// applyNoTouch makes the transaction of a CLIENT NO-TOUCH client leave the
+// access clocks alone, except for TOUCH, as Redis 7.2 does.
+func applyNoTouch(c *client, cmd *command, tx *store.Tx) {
+	if c.noTouch && cmd.name != "touch" {
+		tx.NoTouch()
+	}
+}

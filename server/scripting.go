@@ -1,0 +1,690 @@
+package server
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Lua scripting (EVAL and friends) on gopher-lua, a Lua 5.1 as in Redis.
+//
+// One Lua state serves the whole server. A script runs holding the
+// server's gate exclusively (multi.go), so scripts run one at a time and no
+// other client's command runs meanwhile: a script is atomic whatever keys
+// it touches, declared in KEYS or not (Sidekiq, asynq and BullMQ rely on
+// that). redis.call runs a command through the ordinary table (the same
+// resolve checks, execute path, locks and handlers) on a script client
+// whose reply is captured and parsed back into Lua values, which makes the
+// RESP → Lua conversion exactly the one for the reply a client would get.
+
+// luaEngine is the server's Lua state and script cache.
+type luaEngine struct {
+	mu      sync.Mutex // guards L, scripts; held for a script's run
+	L       *lua.LState
+	scripts map[string]*luaScript // by lower-case SHA1 hex
+	// per-run state, valid while a script runs (under mu)
+	run *scriptRun
+	// globals is where the protected globals table reads from.
+	globals *lua.LTable
+
+	// Busy scripts: read without mu by other clients.
+	running atomic.Bool
+	startMs atomic.Int64 // when the running script started
+	wrote   atomic.Bool  // the running script called a write command
+	killed  atomic.Bool  // SCRIPT KILL stopped it
+	busyMs  atomic.Int64 // busy threshold in ms; 0 means defaultBusyMs
+	killMu  sync.Mutex
+	cancel  context.CancelFunc // stops the running script
+}
+
+// defaultBusyMs is Redis's busy-reply-threshold (lua-time-limit) default.
+const defaultBusyMs = 5000
+
+// busy reports whether a script has run past the busy threshold.
+func (e *luaEngine) busy() bool {
+	if !e.running.Load() {
+		return false
+	}
+	limit := e.busyMs.Load()
+	if limit <= 0 {
+		limit = defaultBusyMs
+	}
+	return time.Now().UnixMilli()-e.startMs.Load() >= limit
+}
+
+// kill is SCRIPT KILL.
+func (e *luaEngine) kill() error {
+	e.killMu.Lock()
+	defer e.killMu.Unlock()
+	if !e.running.Load() || e.cancel == nil {
+		return errNotBusy
+	}
+	if e.wrote.Load() {
+		return errUnkillable
+	}
+	e.killed.Store(true)
+	e.cancel()
+	return nil
+}
+
+type luaScript struct {
+	body string
+	fn   *lua.LFunction
+}
+
+// scriptRun is one running script.
+type scriptRun struct {
+	caller   *client
+	lc       *client // the script's own client: its db, its reply buffer
+	sha      string
+	readOnly bool
+	resp     int // redis.setresp
+}
+
+func sha1hex(b []byte) string {
+	h := sha1.Sum(b)
+	return hex.EncodeToString(h[:])
+}
+
+// engine returns the server's Lua engine, creating the state on first use.
+// The caller holds e.mu.
+func (s *Server) luaState() *luaEngine {
+	e := &s.lua
+	if e.L == nil {
+		e.L = s.newLuaState()
+		e.scripts = make(map[string]*luaScript)
+	}
+	return e
+}
+
+// newLuaState builds a state with Redis's libraries and the redis table,
+// then makes the globals read-only as Redis 7.0 does.
+func (s *Server) newLuaState() *lua.LState {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	for _, lib := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+		{lua.DebugLibName, lua.OpenDebug},
+	} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	// Redis removes loadfile and dofile.
+	L.SetGlobal("loadfile", lua.LNil)
+	L.SetGlobal("dofile", lua.LNil)
+	L.SetGlobal("print", lua.LNil)
+
+	r := L.NewTable()
+	reg := func(name string, fn lua.LGFunction) { r.RawSetString(name, L.NewFunction(fn)) }
+	reg("call", func(L *lua.LState) int { return s.luaRedisCall(L, true) })
+	reg("pcall", func(L *lua.LState) int { return s.luaRedisCall(L, false) })
+	reg("error_reply", func(L *lua.LState) int {
+		t := L.NewTable()
+		t.RawSetString("err", lua.LString(L.CheckString(1)))
+		L.Push(t)
+		return 1
+	})
+	reg("status_reply", func(L *lua.LState) int {
+		t := L.NewTable()
+		t.RawSetString("ok", lua.LString(L.CheckString(1)))
+		L.Push(t)
+		return 1
+	})
+	reg("sha1hex", func(L *lua.LState) int {
+		if L.GetTop() != 1 {
+			luaRaise(L, "ERR wrong number of arguments")
+		}
+		L.Push(lua.LString(sha1hex([]byte(L.ToString(1)))))
+		return 1
+	})
+	reg("log", func(L *lua.LState) int {
+		if L.GetTop() < 2 {
+			luaRaise(L, "ERR redis.log() requires two arguments or more.")
+		}
+		var parts []string
+		for i := 2; i <= L.GetTop(); i++ {
+			parts = append(parts, L.ToString(i))
+		}
+		s.log.Info(strings.Join(parts, " "), "source", "lua")
+		return 0
+	})
+	reg("setresp", func(L *lua.LState) int {
+		if L.GetTop() != 1 {
+			luaRaise(L, "ERR redis.setresp() requires one argument.")
+		}
+		v := L.ToInt(1)
+		if v != 2 && v != 3 {
+			luaRaise(L, "ERR RESP version must be 2 or 3.")
+		}
+		if run := s.lua.run; run != nil {
+			run.resp = v
+		}
+		return 0
+	})
+	reg("replicate_commands", func(L *lua.LState) int { L.Push(lua.LTrue); return 1 })
+	reg("set_repl", func(L *lua.LState) int { return 0 })
+	for name, v := range map[string]int{
+		"REPL_NONE": 0, "REPL_AOF": 1, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_ALL": 3,
+		"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3,
+	} {
+		r.RawSetString(name, lua.LNumber(v))
+	}
+	L.SetGlobal("redis", r)
+
+	// pcall hands scripts the message of a redis.call error, not the
+	// error table, as Redis 7.0 does.
+	if err := L.DoString(`local orig = pcall
+local function fix(ok, ...)
+  if not ok then
+    local e = ...
+    if type(e) == 'table' and e.err then return false, e.err end
+  end
+  return ok, ...
+end
+pcall = function(...) return fix(orig(...)) end`); err != nil {
+		panic("server: lua setup: " + err.Error())
+	}
+
+	// Read-only globals, as with Redis 7.0's protected globals: the
+	// globals table stays empty and reads go to a backing table through
+	// __index, so assigning any global (existing or not) reaches
+	// __newindex and fails, and reading a missing one fails.
+	g := L.Get(lua.GlobalsIndex).(*lua.LTable)
+	backing := L.NewTable()
+	var names []lua.LValue
+	g.ForEach(func(k, v lua.LValue) { backing.RawSet(k, v); names = append(names, k) })
+	for _, k := range names {
+		g.RawSet(k, lua.LNil)
+	}
+	s.lua.globals = backing
+	mt := L.NewTable()
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("Attempt to modify a readonly table")
+		return 0
+	}))
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		v := backing.RawGet(L.Get(2))
+		if v == lua.LNil {
+			L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.ToString(2))
+		}
+		L.Push(v)
+		return 1
+	}))
+	mt.RawSetString("__metatable", lua.LFalse)
+	L.SetMetatable(g, mt)
+	return L
+}
+
+// luaRaise raises an error reply (a table with err) from a Go function,
+// which EVAL reports with the script's trailer and pcall hands over as the
+// message.
+func luaRaise(L *lua.LState, msg string) {
+	t := L.NewTable()
+	t.RawSetString("err", lua.LString(msg))
+	L.Error(t, 0)
+}
+
+// compile returns the cached script for body, compiling it on a miss.
+// The caller holds e.mu.
+func (e *luaEngine) compile(body []byte) (string, *luaScript, error) {
+	sha := sha1hex(body)
+	if sc := e.scripts[sha]; sc != nil {
+		return sha, sc, nil
+	}
+	fn, err := e.L.Load(strings.NewReader(string(body)), "user_script")
+	if err != nil {
+		msg := err.Error()
+		if ae, ok := err.(*lua.ApiError); ok {
+			msg = ae.Object.String()
+		}
+		return "", nil, respError("ERR Error compiling script (new function): " + firstLine(msg))
+	}
+	sc := &luaScript{body: string(body), fn: fn}
+	e.scripts[sha] = sc
+	return sha, sc, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// evalGeneric is EVAL, EVALSHA and their _RO forms.
+func (s *Server) evalGeneric(c *client, argv [][]byte, bySHA, readOnly bool) error {
+	n, err := parseInt(argv[2])
+	if err != nil {
+		return errNotInteger
+	}
+	if n < 0 {
+		return errNumKeysNegative
+	}
+	if n > int64(len(argv)-3) {
+		return errNumKeysTooMany
+	}
+	keys, args := argv[3:3+n], argv[3+n:]
+
+	took := s.beginExclusive(c)
+	defer s.endExclusive(c, took)
+	e := &s.lua
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s.luaState()
+
+	var sha string
+	var sc *luaScript
+	if bySHA {
+		sha = strings.ToLower(string(argv[1]))
+		sc = e.scripts[sha]
+		if sc == nil {
+			return errNoScript
+		}
+	} else {
+		sha, sc, err = e.compile(argv[1])
+		if err != nil {
+			return err
+		}
+	}
+	return s.runScript(c, sha, sc, keys, args, readOnly)
+}
+
+// runScript runs a compiled script and writes its reply to c.
+func (s *Server) runScript(c *client, sha string, sc *luaScript, keys, args [][]byte, readOnly bool) error {
+	e := &s.lua
+	L := e.L
+	lc := &client{srv: s, db: c.db, authenticated: true, id: -1}
+	lc.w.proto = 2
+	run := &scriptRun{caller: c, lc: lc, sha: sha, readOnly: readOnly, resp: 2}
+	e.run = run
+	defer func() { e.run = nil }()
+
+	g := e.globals
+	g.RawSetString("KEYS", bytesTable(L, keys))
+	g.RawSetString("ARGV", bytesTable(L, args))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	e.killMu.Lock()
+	e.cancel = cancel
+	e.wrote.Store(false)
+	e.killed.Store(false)
+	e.startMs.Store(time.Now().UnixMilli())
+	e.running.Store(true)
+	e.killMu.Unlock()
+	L.SetContext(ctx)
+	defer func() {
+		e.killMu.Lock()
+		e.running.Store(false)
+		e.cancel = nil
+		e.killMu.Unlock()
+		cancel()
+		L.RemoveContext()
+	}()
+
+	top := L.GetTop()
+	L.Push(sc.fn)
+	err := L.PCall(0, 1, L.NewFunction(luaErrorHandler))
+	defer L.SetTop(top)
+	if err != nil {
+		var obj lua.LValue = lua.LString(err.Error())
+		if ae, ok := err.(*lua.ApiError); ok {
+			obj = ae.Object
+		}
+		if e.killed.Load() {
+			if t, ok := obj.(*lua.LTable); ok {
+				t.RawSetString("err", lua.LString("ERR Script killed by user with SCRIPT KILL..."))
+			}
+		}
+		return scriptError(obj, sha)
+	}
+	luaToResp(&c.w, L.Get(-1), run.resp, L)
+	return nil
+}
+
+// luaErrorHandler turns a raised error into a table {err=, source=, line=}
+// as Redis's __redis__err__handler does.
+func luaErrorHandler(L *lua.LState) int {
+	obj := L.Get(1)
+	t, ok := obj.(*lua.LTable)
+	if !ok {
+		t = L.NewTable()
+		t.RawSetString("err", lua.LString("ERR "+lua.LVAsString(L.ToStringMeta(obj))))
+	}
+	if t.RawGetString("line") == lua.LNil {
+		for lvl := 0; ; lvl++ {
+			dbg, ok := L.GetStack(lvl)
+			if !ok {
+				break
+			}
+			if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil {
+				break
+			}
+			if dbg.What == "Lua" || dbg.What == "main" {
+				t.RawSetString("source", lua.LString("@"+dbg.Source))
+				t.RawSetString("line", lua.LNumber(dbg.CurrentLine))
+				break
+			}
+		}
+	}
+	L.Push(t)
+	return 1
+}
+
+// scriptError builds the error EVAL replies for a script that raised one:
+// "<err> script: <sha>, on @user_script:<line>."
+func scriptError(obj lua.LValue, sha string) error {
+	t, ok := obj.(*lua.LTable)
+	if !ok {
+		return respError("ERR " + obj.String() + " script: " + sha)
+	}
+	msg := lua.LVAsString(t.RawGetString("err"))
+	if msg == "" {
+		msg = "ERR unknown error"
+	}
+	src := lua.LVAsString(t.RawGetString("source"))
+	line := t.RawGetString("line")
+	if src == "" {
+		return respError(msg + " script: " + sha)
+	}
+	return respError(fmt.Sprintf("%s script: %s, on %s:%s.", msg, sha, src, lua.LVAsString(line)))
+}
+
+func bytesTable(L *lua.LState, items [][]byte) *lua.LTable {
+	t := L.CreateTable(len(items), 0)
+	for _, b := range items {
+		t.Append(lua.LString(b))
+	}
+	return t
+}
+
+// luaRedisCall is redis.call (raise) and redis.pcall (return the error).
+func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
+	run := s.lua.run
+	fail := func(msg string) int {
+		t := L.NewTable()
+		t.RawSetString("err", lua.LString(msg))
+		if raise {
+			if dbg, ok := L.GetStack(1); ok {
+				if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil {
+					t.RawSetString("source", lua.LString("@"+dbg.Source))
+					t.RawSetString("line", lua.LNumber(dbg.CurrentLine))
+				}
+			}
+			L.Error(t, 0)
+			return 0
+		}
+		L.Push(t)
+		return 1
+	}
+	n := L.GetTop()
+	if n == 0 {
+		return fail("ERR Please specify at least one argument for this redis lib call")
+	}
+	argv := make([][]byte, n)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			argv[i-1] = []byte(string(v))
+		case lua.LNumber:
+			argv[i-1] = []byte(luaNumberString(float64(v)))
+		default:
+			return fail("ERR Lua redis lib command arguments must be strings or integers")
+		}
+	}
+	if run == nil {
+		return fail("ERR redis.call is only available inside a script")
+	}
+	cmd := s.table.lookup(argv[0])
+	if cmd != nil && cmd.subIndex != nil && len(argv) >= 2 {
+		cmd = cmd.subLookup(argv[1])
+	}
+	if cmd == nil {
+		return fail("ERR Unknown Redis command called from script")
+	}
+	if (cmd.arity > 0 && len(argv) != cmd.arity) || len(argv) < -cmd.arity {
+		return fail("ERR Wrong number of args calling Redis command from script")
+	}
+	if cmd.has(flagNoScript) {
+		return fail(string(errNotFromScript))
+	}
+	if run.readOnly && cmd.has(flagWrite) {
+		return fail("ERR Write commands are not allowed from read-only scripts.")
+	}
+	if cmd.has(flagWrite) {
+		s.lua.wrote.Store(true)
+	}
+	lc := run.lc
+	lc.w.proto = run.resp
+	lc.w.Reset()
+	lc.multi.exclusive = true // the gate is held by the caller
+	err := s.call(lc, cmd, argv, time.Now())
+	if _, ok := err.(*blockRequest); ok {
+		lc.w.Reset()
+		lc.w.NullArray()
+		err = nil
+	}
+	if err != nil {
+		return fail(string(asRespError(err)))
+	}
+	v, _, perr := respToLua(L, lc.w.Bytes())
+	if perr != nil {
+		return fail("ERR " + perr.Error())
+	}
+	if t, ok := v.(*lua.LTable); ok && raise {
+		if e := t.RawGetString("err"); e != lua.LNil {
+			return fail(lua.LVAsString(e))
+		}
+	}
+	L.Push(v)
+	return 1
+}
+
+// luaNumberString formats a Lua number as Lua 5.1's tostring (%.14g).
+func luaNumberString(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return strconv.FormatFloat(f, 'g', 14, 64)
+}
+
+var errBadReply = errors.New("bad reply from command")
+
+// respToLua parses one RESP reply into a Lua value as Redis converts
+// command replies for scripts.
+func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
+	if len(b) == 0 {
+		return lua.LNil, b, errBadReply
+	}
+	i := strings.Index(string(b), "\r\n")
+	if i < 0 {
+		return lua.LNil, b, errBadReply
+	}
+	line, rest := string(b[1:i]), b[i+2:]
+	switch b[0] {
+	case '+':
+		t := L.NewTable()
+		t.RawSetString("ok", lua.LString(line))
+		return t, rest, nil
+	case '-':
+		t := L.NewTable()
+		t.RawSetString("err", lua.LString(line))
+		return t, rest, nil
+	case ':':
+		n, _ := strconv.ParseInt(line, 10, 64)
+		return lua.LNumber(n), rest, nil
+	case '$', '=':
+		n, _ := strconv.Atoi(line)
+		if n < 0 {
+			return lua.LFalse, rest, nil
+		}
+		if len(rest) < n+2 {
+			return lua.LNil, rest, errBadReply
+		}
+		str := string(rest[:n])
+		rest = rest[n+2:]
+		if b[0] == '=' {
+			t, v := L.NewTable(), L.NewTable()
+			if len(str) >= 4 {
+				v.RawSetString("format", lua.LString(str[:3]))
+				v.RawSetString("string", lua.LString(str[4:]))
+			}
+			t.RawSetString("verbatim_string", v)
+			return t, rest, nil
+		}
+		return lua.LString(str), rest, nil
+	case '_':
+		return lua.LNil, rest, nil
+	case '#':
+		return lua.LBool(line == "t"), rest, nil
+	case ',':
+		f, _ := strconv.ParseFloat(line, 64)
+		switch line {
+		case "inf":
+			f = math.Inf(1)
+		case "-inf":
+			f = math.Inf(-1)
+		}
+		t := L.NewTable()
+		t.RawSetString("double", lua.LNumber(f))
+		return t, rest, nil
+	case '(':
+		t := L.NewTable()
+		t.RawSetString("big_number", lua.LString(line))
+		return t, rest, nil
+	case '*', '~', '>':
+		n, _ := strconv.Atoi(line)
+		if n < 0 {
+			return lua.LFalse, rest, nil
+		}
+		arr := L.CreateTable(n, 0)
+		set := L.NewTable()
+		for j := 0; j < n; j++ {
+			var v lua.LValue
+			var err error
+			v, rest, err = respToLua(L, rest)
+			if err != nil {
+				return lua.LNil, rest, err
+			}
+			if b[0] == '~' {
+				set.RawSet(v, lua.LTrue)
+			} else {
+				arr.RawSetInt(j+1, v)
+			}
+		}
+		if b[0] == '~' {
+			t := L.NewTable()
+			t.RawSetString("set", set)
+			return t, rest, nil
+		}
+		return arr, rest, nil
+	case '%':
+		n, _ := strconv.Atoi(line)
+		m := L.NewTable()
+		for j := 0; j < n; j++ {
+			var k, v lua.LValue
+			var err error
+			if k, rest, err = respToLua(L, rest); err != nil {
+				return lua.LNil, rest, err
+			}
+			if v, rest, err = respToLua(L, rest); err != nil {
+				return lua.LNil, rest, err
+			}
+			m.RawSet(k, v)
+		}
+		t := L.NewTable()
+		t.RawSetString("map", m)
+		return t, rest, nil
+	}
+	return lua.LNil, rest, errBadReply
+}
+
+// luaToResp writes a script's return value as Redis converts it.
+func luaToResp(w *Writer, v lua.LValue, resp int, L *lua.LState) {
+	switch v := v.(type) {
+	case lua.LString:
+		w.Bulk([]byte(string(v)))
+	case lua.LBool:
+		switch {
+		case resp == 3:
+			w.Bool(bool(v))
+		case bool(v):
+			w.Int(1)
+		default:
+			w.Null()
+		}
+	case lua.LNumber:
+		w.Int(luaToInt(float64(v)))
+	case *lua.LTable:
+		if e := v.RawGetString("err"); e.Type() == lua.LTString {
+			w.Error(respError(lua.LVAsString(e)))
+			return
+		}
+		if ok := v.RawGetString("ok"); ok.Type() == lua.LTString {
+			w.Simple(lua.LVAsString(ok))
+			return
+		}
+		{
+			if d := v.RawGetString("double"); d.Type() == lua.LTNumber {
+				w.Double(float64(d.(lua.LNumber)))
+				return
+			}
+			if m, ok := v.RawGetString("map").(*lua.LTable); ok {
+				var ks, vs []lua.LValue
+				m.ForEach(func(k, val lua.LValue) { ks = append(ks, k); vs = append(vs, val) })
+				w.Map(len(ks))
+				for i := range ks {
+					luaToResp(w, ks[i], resp, L)
+					luaToResp(w, vs[i], resp, L)
+				}
+				return
+			}
+			if st, ok := v.RawGetString("set").(*lua.LTable); ok {
+				var ks []lua.LValue
+				st.ForEach(func(k, _ lua.LValue) { ks = append(ks, k) })
+				w.Set(len(ks))
+				for _, k := range ks {
+					luaToResp(w, k, resp, L)
+				}
+				return
+			}
+		}
+		n := 0
+		for v.RawGetInt(n+1) != lua.LNil {
+			n++
+		}
+		w.Array(n)
+		for i := 1; i <= n; i++ {
+			luaToResp(w, v.RawGetInt(i), resp, L)
+		}
+	default:
+		w.Null()
+	}
+}
+
+// luaToInt truncates a Lua number to an integer as Redis's (long long)
+// cast does.
+func luaToInt(f float64) int64 {
+	switch {
+	case math.IsNaN(f):
+		return math.MinInt64
+	case f >= 9.223372036854775807e18, f < -9.223372036854775808e18:
+		return math.MinInt64
+	}
+	return int64(f)
+}
