@@ -344,6 +344,36 @@ func parseCursor(b []byte) (uint64, bool) {
 	return v, true
 }
 
+// parseScanOptions reads the MATCH and COUNT options of HSCAN, SSCAN and
+// ZSCAN from argv[3:] as Redis's scanGenericCommand does (option names
+// compared as C strings, COUNT at least 1, capped at INT_MAX).
+func parseScanOptions(argv [][]byte) (count int, match func(string) bool, err error) {
+	n64 := int64(10)
+	for i := 3; i < len(argv); i += 2 {
+		more := len(argv) - i
+		opt := cstr(argv[i])
+		switch {
+		case equalFold(opt, "count") && more >= 2:
+			n, err := parseInt(argv[i+1])
+			if err != nil {
+				return 0, nil, err
+			}
+			if n < 1 {
+				return 0, nil, errSyntax
+			}
+			n64 = n
+		case equalFold(opt, "match") && more >= 2:
+			match = keyMatcher(argv[i+1])
+		default:
+			return 0, nil, errSyntax
+		}
+	}
+	if n64 > math.MaxInt32 {
+		n64 = math.MaxInt32
+	}
+	return int(n64), match, nil
+}
+
 func cIsSpace(ch byte) bool {
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r'
 }

@@ -504,32 +504,12 @@ func cmdHscan(c *client, tx *store.Tx, argv [][]byte) error {
 		c.w.Array(0)
 		return nil
 	}
-	count := int64(10)
-	var match func(string) bool
-	for i := 3; i < len(argv); i += 2 {
-		more := len(argv) - i
-		opt := cstr(argv[i])
-		switch {
-		case equalFold(opt, "count") && more >= 2:
-			n, err := parseInt(argv[i+1])
-			if err != nil {
-				return err
-			}
-			if n < 1 {
-				return errSyntax
-			}
-			count = n
-		case equalFold(opt, "match") && more >= 2:
-			match = keyMatcher(argv[i+1])
-		default:
-			return errSyntax
-		}
-	}
-	if count > math.MaxInt32 {
-		count = math.MaxInt32
+	count, match, err := parseScanOptions(argv)
+	if err != nil {
+		return err
 	}
 	var out []string
-	next := h.Scan(cursor, int(count), func(p store.HashPair) {
+	next := h.Scan(cursor, count, func(p store.HashPair) {
 		if match == nil || match(p.Field) {
 			out = append(out, p.Field, p.Value)
 		}

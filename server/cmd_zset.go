@@ -1353,31 +1353,12 @@ func cmdZscan(c *client, tx *store.Tx, argv [][]byte) error {
 		c.w.Array(0)
 		return nil
 	}
-	count := int64(10)
-	var match func(string) bool
-	for i := 2 + 1; i < len(argv); i += 2 {
-		more := len(argv) - i
-		switch {
-		case equalFold(argv[i], "count") && more >= 2:
-			n, err := parseInt(argv[i+1])
-			if err != nil {
-				return err
-			}
-			if n < 1 {
-				return errSyntax
-			}
-			count = n
-		case equalFold(argv[i], "match") && more >= 2:
-			match = keyMatcher(argv[i+1])
-		default:
-			return errSyntax
-		}
-	}
-	if count > math.MaxInt32 {
-		count = math.MaxInt32
+	count, match, err := parseScanOptions(argv)
+	if err != nil {
+		return err
 	}
 	var out []string
-	next := z.Scan(cursor, int(count), func(m string, s float64) {
+	next := z.Scan(cursor, count, func(m string, s float64) {
 		if match != nil && !match(m) {
 			return
 		}
