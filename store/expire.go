@@ -1,7 +1,9 @@
 package store
 
 import (
+	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,11 +21,37 @@ type ExpireCursor struct {
 	db, shard int
 }
 
+// expireStats are the cycle's counters for INFO stats.
+type expireStats struct {
+	stalePerc      atomic.Uint64 // float64 bits
+	timeCapReached atomic.Int64
+	cycleMicros    atomic.Int64
+}
+
+// record folds one cycle into the counters the way Redis does: the stale
+// share is a running average weighted 5 % to the newest cycle.
+func (st *expireStats) record(sampled, expired int, elapsed time.Duration, capped bool) {
+	st.cycleMicros.Add(elapsed.Microseconds())
+	if capped {
+		st.timeCapReached.Add(1)
+	}
+	current := 0.0
+	if sampled > 0 {
+		current = float64(expired) / float64(sampled)
+	}
+	old := math.Float64frombits(st.stalePerc.Load())
+	st.stalePerc.Store(math.Float64bits(current*0.05 + old*0.95))
+}
+
 // ExpireCycle reclaims expired keys for at most budget and returns how many it
 // removed. It takes each shard's lock only briefly, one sample at a time.
 func (s *Store) ExpireCycle(cur *ExpireCursor, budget time.Duration) int {
-	deadline := time.Now().Add(budget)
-	removed := 0
+	start := time.Now()
+	deadline := start.Add(budget)
+	removed, sampledTotal, capped := 0, 0, false
+	defer func() {
+		s.expireStats.record(sampledTotal, removed, time.Since(start), capped)
+	}()
 	total := len(s.dbs) * len(s.dbs[0].shards)
 	for visited := 0; visited < total; visited++ {
 		if cur.db >= len(s.dbs) {
@@ -34,11 +62,13 @@ func (s *Store) ExpireCycle(cur *ExpireCursor, budget time.Duration) int {
 		for {
 			n, sampled := sh.expireSample(s.NowMs(), s, db)
 			removed += n
+			sampledTotal += sampled
 			s.expired.Add(int64(n))
 			if sampled == 0 || n*100 <= sampled*expireAcceptableRate {
 				break
 			}
 			if time.Now().After(deadline) {
+				capped = true
 				return removed
 			}
 		}
@@ -48,6 +78,7 @@ func (s *Store) ExpireCycle(cur *ExpireCursor, budget time.Duration) int {
 			cur.db++
 		}
 		if visited%16 == 15 && time.Now().After(deadline) {
+			capped = true
 			break
 		}
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"math"
 	"runtime/debug"
 	"strconv"
 	"testing"
@@ -163,4 +164,43 @@ func raceEnabled() bool {
 		}
 	}
 	return false
+}
+
+// TestExpireCycleStats checks the INFO stats counters of the active cycle:
+// the stale share is Redis's running average (5 % weight to the newest
+// cycle), and a cycle out of time counts as reaching the time cap.
+func TestExpireCycleStats(t *testing.T) {
+	s, clk := newTestStore(t, 1, 1)
+	db := s.DB(0)
+	for i := 0; i < 10; i++ {
+		set(t, db, fmt.Sprintf("k%d", i), "v", clk.NowMs()+10)
+	}
+	clk.Advance(time.Second)
+	var cur ExpireCursor
+	if n := s.ExpireCycle(&cur, time.Second); n != 10 {
+		t.Fatalf("first cycle removed %d keys, want 10", n)
+	}
+	if got := s.Stats().ExpiredStalePerc; math.Abs(got-0.05) > 1e-12 {
+		t.Fatalf("stale share after an all-stale cycle = %v, want 0.05", got)
+	}
+	set(t, db, "live", "v", clk.NowMs()+time.Hour.Milliseconds())
+	s.ExpireCycle(&cur, time.Second)
+	if got := s.Stats().ExpiredStalePerc; math.Abs(got-0.0475) > 1e-12 {
+		t.Fatalf("stale share after a clean cycle = %v, want 0.0475", got)
+	}
+	if got := s.Stats().ExpireTimeCapReached; got != 0 {
+		t.Fatalf("time cap reached %d times with a generous budget", got)
+	}
+	for i := 0; i < 50; i++ {
+		set(t, db, fmt.Sprintf("x%d", i), "v", clk.NowMs()+10)
+	}
+	clk.Advance(time.Second)
+	s.ExpireCycle(&cur, 0) // no budget: stops after the first sample
+	if got := s.Stats().ExpireTimeCapReached; got != 1 {
+		t.Fatalf("time cap reached %d times with no budget, want 1", got)
+	}
+	s.ResetStats()
+	if st := s.Stats(); st.ExpiredStalePerc != 0 || st.ExpireTimeCapReached != 0 || st.ExpireCycleTimeMicros != 0 {
+		t.Fatalf("ResetStats left %+v", st)
+	}
 }

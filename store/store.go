@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"sync"
 	"sync/atomic"
 )
@@ -21,6 +22,12 @@ type Stats struct {
 	KeyspaceMisses int64
 	ExpiredKeys    int64
 	EvictedKeys    int64
+	// Active expiry, as Redis reports it: a running estimate of the share
+	// of keys with a TTL that are expired, the cycles that ran out of
+	// time, and the CPU time spent in the cycle.
+	ExpiredStalePerc      float64
+	ExpireTimeCapReached  int64
+	ExpireCycleTimeMicros int64
 }
 
 // Store is the whole keyspace: a fixed set of databases.
@@ -28,6 +35,8 @@ type Store struct {
 	dbs   []*DB
 	clock Clock
 	seed  maphash.Seed
+
+	expireStats expireStats
 
 	readyHook   func(db *DB, keys [][]byte)
 	expiredHook func(db *DB, key []byte) // notify.go
@@ -94,6 +103,10 @@ func (s *Store) Stats() Stats {
 		KeyspaceMisses: s.misses.Load(),
 		ExpiredKeys:    s.expired.Load(),
 		EvictedKeys:    s.ev.evicted.Load(),
+
+		ExpiredStalePerc:      math.Float64frombits(s.expireStats.stalePerc.Load()),
+		ExpireTimeCapReached:  s.expireStats.timeCapReached.Load(),
+		ExpireCycleTimeMicros: s.expireStats.cycleMicros.Load(),
 	}
 }
 
@@ -103,6 +116,9 @@ func (s *Store) ResetStats() {
 	s.misses.Store(0)
 	s.expired.Store(0)
 	s.ev.evicted.Store(0)
+	s.expireStats.stalePerc.Store(0)
+	s.expireStats.timeCapReached.Store(0)
+	s.expireStats.cycleMicros.Store(0)
 }
 
 // UsedBytes is the sum of every entry's accounted size.
