@@ -344,6 +344,14 @@ func parseCursor(b []byte) (uint64, bool) {
 	return v, true
 }
 
+// replyEmptyScan is the reply of HSCAN, SSCAN and ZSCAN on a missing key:
+// cursor 0 and no elements.
+func replyEmptyScan(c *client) {
+	c.w.Array(2)
+	c.w.BulkString("0")
+	c.w.Array(0)
+}
+
 // parseScanOptions reads the MATCH and COUNT options of HSCAN, SSCAN and
 // ZSCAN from argv[3:] as Redis's scanGenericCommand does (option names
 // compared as C strings, COUNT at least 1, capped at INT_MAX).

@@ -499,9 +499,7 @@ func cmdHscan(c *client, tx *store.Tx, argv [][]byte) error {
 		return err
 	}
 	if h == nil {
-		c.w.Array(2)
-		c.w.BulkString("0")
-		c.w.Array(0)
+		replyEmptyScan(c)
 		return nil
 	}
 	count, match, err := parseScanOptions(argv)

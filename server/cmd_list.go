@@ -636,21 +636,9 @@ func listMpop(c *client, tx *store.Tx, argv [][]byte, numIdx int, block bool) er
 	if err != nil {
 		return err
 	}
-	count := int64(-1)
-	for j := whereIdx + 1; j < len(argv); j++ {
-		if count == -1 && equalFold(argv[j], "count") && j+1 < len(argv) {
-			j++
-			n, err := parseInt(argv[j])
-			if err != nil || n < 1 {
-				return errCountGreaterThan0
-			}
-			count = n
-			continue
-		}
-		return errSyntax
-	}
-	if count == -1 {
-		count = 1
+	count, err := parseMpopCount(argv, whereIdx+1)
+	if err != nil {
+		return err
 	}
 	var timeout time.Duration
 	if block {
@@ -688,3 +676,25 @@ func listMpop(c *client, tx *store.Tx, argv [][]byte, numIdx int, block bool) er
 
 func cmdLmpop(c *client, tx *store.Tx, argv [][]byte) error  { return listMpop(c, tx, argv, 1, false) }
 func cmdBlmpop(c *client, tx *store.Tx, argv [][]byte) error { return listMpop(c, tx, argv, 2, true) }
+
+// parseMpopCount reads the optional COUNT n after the direction of LMPOP,
+// BLMPOP, ZMPOP and BZMPOP (default 1), with Redis's errors.
+func parseMpopCount(argv [][]byte, from int) (int64, error) {
+	count := int64(-1)
+	for j := from; j < len(argv); j++ {
+		if count == -1 && equalFold(argv[j], "count") && j+1 < len(argv) {
+			j++
+			n, err := parseInt(argv[j])
+			if err != nil || n < 1 {
+				return 0, errCountGreaterThan0
+			}
+			count = n
+			continue
+		}
+		return 0, errSyntax
+	}
+	if count == -1 {
+		count = 1
+	}
+	return count, nil
+}

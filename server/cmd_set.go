@@ -602,9 +602,7 @@ func cmdSscan(c *client, tx *store.Tx, argv [][]byte) error {
 		return err
 	}
 	if s == nil {
-		c.w.Array(2)
-		c.w.BulkString("0")
-		c.w.Array(0)
+		replyEmptyScan(c)
 		return nil
 	}
 	count, match, err := parseScanOptions(argv)

@@ -941,21 +941,9 @@ func cmdZmpop(c *client, tx *store.Tx, argv [][]byte, numIdx int, block bool) er
 	default:
 		return errSyntax
 	}
-	count := int64(-1)
-	for j := whereIdx + 1; j < len(argv); j++ {
-		if count == -1 && equalFold(argv[j], "count") && j+1 < len(argv) {
-			j++
-			n, err := parseInt(argv[j])
-			if err != nil || n < 1 {
-				return errCountGreaterThan0
-			}
-			count = n
-			continue
-		}
-		return errSyntax
-	}
-	if count == -1 {
-		count = 1
+	count, err := parseMpopCount(argv, whereIdx+1)
+	if err != nil {
+		return err
 	}
 	var timeout time.Duration
 	if block {
@@ -1348,9 +1336,7 @@ func cmdZscan(c *client, tx *store.Tx, argv [][]byte) error {
 		return err
 	}
 	if z == nil {
-		c.w.Array(2)
-		c.w.BulkString("0")
-		c.w.Array(0)
+		replyEmptyScan(c)
 		return nil
 	}
 	count, match, err := parseScanOptions(argv)
