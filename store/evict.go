@@ -342,6 +342,7 @@ func (s *Store) evictKey(db *DB, key string, cfg *EvictionConfig, pe *poolEntry)
 		sh.mu.Unlock()
 		return false
 	}
+	s.propagateDel(db, s.settleLocked(db, sh), key)
 	sh.remove(key, e)
 	sh.mu.Unlock()
 	s.evictedKey(db, key)
@@ -377,6 +378,7 @@ func (s *Store) evictRandom(cfg *EvictionConfig) bool {
 				}
 			}
 			if e := sh.m[key]; e != nil {
+				s.propagateDel(db, s.settleLocked(db, sh), key)
 				sh.remove(key, e)
 				sh.mu.Unlock()
 				s.evictedKey(db, key)

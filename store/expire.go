@@ -90,12 +90,14 @@ func (s *Store) ExpireCycle(cur *ExpireCursor, budget time.Duration) int {
 func (sh *shard) expireSample(now int64, s *Store, db *DB) (removed, sampled int) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	epoch := s.settleLocked(db, sh)
 	for sampled < expireSampleSize && len(sh.ttlKeys) > 0 {
 		sampled++
 		key := sh.ttlKeys[rand.IntN(len(sh.ttlKeys))]
 		e := sh.m[key]
 		if e.expireAt <= now {
 			sh.remove(key, e)
+			s.propagateDel(db, epoch, key)
 			s.expiredKey(db, key)
 			removed++
 		}

@@ -11,6 +11,7 @@ type shard struct {
 	m       map[string]*entry
 	ttlKeys []string
 	used    usedCounter // mirrored in the store total (evict.go)
+	epoch   uint64      // snapshot epoch the shard is in (snapshot.go)
 }
 
 func (sh *shard) init() {

@@ -50,6 +50,7 @@ type Store struct {
 	ev        evictState   // maxmemory and eviction (evict.go)
 
 	watch watchRegistry // WATCH's per-key versions (version.go)
+	snap  snapState     // snapshot epochs for the AOF rewrite (snapshot.go)
 }
 
 // ErrWrongType is returned when an operation meets a key of another kind.
@@ -127,14 +128,52 @@ func (s *Store) UsedBytes() int64 {
 }
 
 // FlushAll empties every database.
-func (s *Store) FlushAll() {
-	for _, db := range s.dbs {
-		db.Flush()
+func (s *Store) FlushAll() { s.FlushAllWith(nil) }
+
+// FlushAllWith empties every database at once, holding every shard's lock,
+// and calls fn (when not nil) with the epoch of the change before letting
+// go, so the AOF logs the flush in its place among other writes.
+func (s *Store) FlushAllWith(fn func(epoch uint64)) {
+	s.lockAll(s.dbs, func(epoch uint64) {
+		for _, db := range s.dbs {
+			for i := range db.shards {
+				db.shards[i].init()
+			}
+		}
+		if fn != nil {
+			fn(epoch)
+		}
+	})
+}
+
+// lockAll runs fn with every shard of dbs write-locked (in the order
+// transactions lock: database, then shard) and settled in one epoch.
+func (s *Store) lockAll(dbs []*DB, fn func(epoch uint64)) {
+	for _, db := range dbs {
+		for i := range db.shards {
+			db.shards[i].mu.Lock()
+		}
+	}
+	e := s.snap.epoch.Load()
+	for _, db := range dbs {
+		for i := range db.shards {
+			s.settleAt(db, &db.shards[i], e)
+		}
+	}
+	fn(e)
+	for j := len(dbs) - 1; j >= 0; j-- {
+		for i := len(dbs[j].shards) - 1; i >= 0; i-- {
+			dbs[j].shards[i].mu.Unlock()
+		}
 	}
 }
 
 // SwapDB exchanges the contents of two databases atomically.
-func (s *Store) SwapDB(a, b int) error {
+func (s *Store) SwapDB(a, b int) error { return s.SwapDBWith(a, b, nil) }
+
+// SwapDBWith is SwapDB calling fn (when not nil) with the epoch of the
+// change while both databases are still locked.
+func (s *Store) SwapDBWith(a, b int, fn func(epoch uint64)) error {
 	da, db := s.DB(a), s.DB(b)
 	if da == nil || db == nil {
 		return fmt.Errorf("store: swapdb %d %d: database out of range", a, b)
@@ -145,26 +184,19 @@ func (s *Store) SwapDB(a, b int) error {
 	if a > b {
 		da, db = db, da
 	}
-	for i := range da.shards {
-		da.shards[i].mu.Lock()
-	}
-	for i := range db.shards {
-		db.shards[i].mu.Lock()
-	}
-	for i := range da.shards {
-		x, y := &da.shards[i], &db.shards[i]
-		x.m, y.m = y.m, x.m
-		x.ttlKeys, y.ttlKeys = y.ttlKeys, x.ttlKeys
-		ux, uy := x.used.Load(), y.used.Load()
-		x.used.Store(uy)
-		y.used.Store(ux)
-	}
-	for i := range db.shards {
-		db.shards[i].mu.Unlock()
-	}
-	for i := range da.shards {
-		da.shards[i].mu.Unlock()
-	}
+	s.lockAll([]*DB{da, db}, func(epoch uint64) {
+		for i := range da.shards {
+			x, y := &da.shards[i], &db.shards[i]
+			x.m, y.m = y.m, x.m
+			x.ttlKeys, y.ttlKeys = y.ttlKeys, x.ttlKeys
+			ux, uy := x.used.Load(), y.used.Load()
+			x.used.Store(uy)
+			y.used.Store(ux)
+		}
+		if fn != nil {
+			fn(epoch)
+		}
+	})
 	return nil
 }
 
@@ -240,13 +272,19 @@ func (db *DB) AvgTTL() int64 {
 }
 
 // Flush removes every key.
-func (db *DB) Flush() {
-	for i := range db.shards {
-		sh := &db.shards[i]
-		sh.mu.Lock()
-		sh.init()
-		sh.mu.Unlock()
-	}
+func (db *DB) Flush() { db.FlushWith(nil) }
+
+// FlushWith empties the database at once, holding all its shards' locks,
+// and calls fn (when not nil) with the epoch of the change before letting go.
+func (db *DB) FlushWith(fn func(epoch uint64)) {
+	db.store.lockAll([]*DB{db}, func(epoch uint64) {
+		for i := range db.shards {
+			db.shards[i].init()
+		}
+		if fn != nil {
+			fn(epoch)
+		}
+	})
 }
 
 // atomicInt64 is a named alias so shard's field reads as what it is.

@@ -32,6 +32,7 @@ type Tx struct {
 	nowSec uint32
 	// noTouch: reads leave access clocks alone (CLIENT NO-TOUCH, evict.go).
 	noTouch bool
+	epoch   uint64 // snapshot epoch of a write's changes (snapshot.go)
 }
 
 // KeyRef names a key in a database, for transactions spanning databases.
@@ -195,6 +196,13 @@ func (tx *Tx) lock() {
 			sh.mu.RLock()
 		}
 	}
+	if tx.write {
+		s := tx.db.store
+		tx.epoch = s.snap.epoch.Load() // once every lock is held: one epoch for all
+		for _, l := range tx.locks {
+			s.settleAt(l.db, &l.db.shards[l.shard], tx.epoch)
+		}
+	}
 }
 
 func (tx *Tx) unlock() {
@@ -241,6 +249,7 @@ func (tx *Tx) find(db *DB, key []byte) (*shard, *entry) {
 		if tx.write {
 			sh.remove(string(key), e)
 			db.store.expired.Add(1)
+			db.store.propagateDel(db, tx.epoch, string(key))
 			db.store.expiredKey(db, string(key))
 		} else if db == tx.db {
 			tx.stale = append(tx.stale, key)
