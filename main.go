@@ -14,6 +14,7 @@ import (
 
 	"github.com/cachalotdb/cachalot/config"
 	"github.com/cachalotdb/cachalot/metrics"
+	"github.com/cachalotdb/cachalot/persistence"
 	"github.com/cachalotdb/cachalot/server"
 	"github.com/cachalotdb/cachalot/store"
 )
@@ -22,6 +23,9 @@ import (
 var version = "0.1.0"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "check-aof" {
+		os.Exit(persistence.CheckAOFMain(os.Args[2:]))
+	}
 	os.Exit(run())
 }
 
@@ -75,6 +79,10 @@ func run() int {
 		ConfigFile: cfg.File,
 		LogLevel:   &logLevel,
 	})
+	if err := d.srv.LoadACLFile(); err != nil { // aclfile: Redis aborts startup on ACL errors
+		logger.Error("aborting startup because of ACL errors", "err", err)
+		return 1
+	}
 
 	listeners, err := listen(cfg, &tlsConf)
 	if err != nil {
@@ -94,6 +102,11 @@ func run() int {
 		defer close(metricsDone)
 		metrics.Serve(ctx, cfg.MetricsAddr, d.srv, logger.With("component", "metrics"))
 	}()
+	if err := d.srv.StartAOF(func(status string) { notify.send("STATUS=" + status) }); err != nil {
+		logger.Error("cannot load the append-only file", "err", err)
+		d.srv.Close()
+		return 1
+	}
 	notify.send("READY=1\nSTATUS=ready to accept connections")
 	go notify.watchdog(ctx, watchdogInterval(os.Getenv, os.Getpid()))
 

@@ -12,7 +12,10 @@
 #   BENCH_CLIENTS=50      redis-benchmark -c
 #   BENCH_RANGE=100000    redis-benchmark -r
 #   BENCH_MEM=1           0 skips the memory step
-#   BENCH_MEM_KEYS=1000000  keys loaded by the memory step (100-byte values)
+#   BENCH_MEM_KEYS=1000000  keys loaded by the memory step: strings with 100-byte values,
+#                         then (fresh servers) hashes of 10 fields with 10-byte values
+#   BENCH_MEM_HASH=1      0 skips the hash rows of the memory step
+#   BENCH_TASKSET=0       1 pins each server to CPU 0 and redis-benchmark to CPU 1 (taskset)
 #   BENCH_SELF=0          1 puts a second redis-server in the cachalot slot (to check this script)
 #   CACHALOT_BIN=         use this binary instead of building one
 #   CACHALOT_ARGS=        extra arguments for cachalot (split on spaces)
@@ -28,6 +31,8 @@ BENCH_CLIENTS=${BENCH_CLIENTS:-50}
 BENCH_RANGE=${BENCH_RANGE:-100000}
 BENCH_MEM=${BENCH_MEM:-1}
 BENCH_MEM_KEYS=${BENCH_MEM_KEYS:-1000000}
+BENCH_MEM_HASH=${BENCH_MEM_HASH:-1}
+BENCH_TASKSET=${BENCH_TASKSET:-0}
 BENCH_SELF=${BENCH_SELF:-0}
 CACHALOT_BIN=${CACHALOT_BIN:-}
 CACHALOT_ARGS=${CACHALOT_ARGS:-}
@@ -43,6 +48,20 @@ for tool in redis-server redis-benchmark redis-cli awk; do
 	command -v "$tool" >/dev/null || die "$tool not found (apt-get install redis-server redis-tools)"
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, got '$ROUNDS'"
+
+# With BENCH_TASKSET=1 the servers run on CPU 0 and the load generator on
+# CPU 1, so the generator does not steal the server's core.
+SERVER_PIN=() CLIENT_PIN=()
+if [[ $BENCH_TASKSET == 1 ]]; then
+	command -v taskset >/dev/null || die "taskset not found (util-linux)"
+	[[ $(nproc) -ge 2 ]] || die "BENCH_TASKSET=1 needs at least 2 CPUs"
+	SERVER_PIN=(taskset -c 0) CLIENT_PIN=(taskset -c 1)
+fi
+CLK_TCK=$(getconf CLK_TCK)
+
+# cpu_ticks PID: the process's user + system CPU time so far, in clock ticks
+# (fields 14 and 15 of /proc/PID/stat, counted after the command name).
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/cachalot-bench.XXXXXX")
 declare -A PID=() PORT=()
@@ -102,11 +121,11 @@ start_server() {
 	for attempt in 1 2 3; do
 		port=$(free_port) || die "no free port found"
 		if [[ $kind == redis ]]; then
-			redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+			"${SERVER_PIN[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
 				--daemonize no --dir "$dir" >"$dir/log" 2>&1 &
 		else
 			read -r -a extra <<<"$CACHALOT_ARGS"
-			"$CACHALOT_BIN" --port "$port" --bind 127.0.0.1 "${extra[@]}" >"$dir/log" 2>&1 &
+			"${SERVER_PIN[@]}" "$CACHALOT_BIN" --port "$port" --bind 127.0.0.1 "${extra[@]}" >"$dir/log" 2>&1 &
 		fi
 		pid=$!
 		if wait_ping "$port" "$pid"; then
@@ -157,7 +176,7 @@ bench_once() {
 	if [[ $test == zrange100 ]]; then
 		what=(ZRANGE myzset 0 99)
 	fi
-	out=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$BENCH_CLIENTS" -P "$pipeline" \
+	out=$("${CLIENT_PIN[@]}" redis-benchmark -h 127.0.0.1 -p "$port" -c "$BENCH_CLIENTS" -P "$pipeline" \
 		-n "$n" -r "$BENCH_RANGE" --csv "${what[@]}" 2>>"$TMP/benchmark.stderr") ||
 		die "redis-benchmark -t $test -P $pipeline against port $port failed"
 	# "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
@@ -170,7 +189,7 @@ start_server redis redis
 start_server cachalot "$SUBJECT_KIND"
 
 read -r -a TESTS <<<"$BENCH_TESTS"
-ROWS=()
+ROWS=() ROUND_ROWS=()
 for test in "${TESTS[@]}"; do
 	case $test in
 	ping | ping_mbulk) bt=ping_mbulk label=PING_MBULK ;;
@@ -182,35 +201,51 @@ for test in "${TESTS[@]}"; do
 		key="$bt.P$pipeline"
 		for round in $(seq 1 "$ROUNDS"); do
 			for name in redis cachalot; do
+				t0=$(cpu_ticks "${PID[$name]}")
 				res=$(bench_once "${PORT[$name]}" "$bt" "$pipeline" "$n")
+				t1=$(cpu_ticks "${PID[$name]}")
 				read -r rps p99 <<<"$res"
+				cpu=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.3f\n", d * 1e6 / hz / n }')
 				echo "$rps" >>"$TMP/$key.$name.rps"
 				echo "$p99" >>"$TMP/$key.$name.p99"
-				log "$label -P $pipeline round $round/$ROUNDS $name: $rps rps, p99 $p99 ms"
+				echo "$cpu" >>"$TMP/$key.$name.cpu"
+				log "$label -P $pipeline round $round/$ROUNDS $name: $rps rps, p99 $p99 ms, CPU $cpu µs/request"
 			done
 		done
 		r_rps=$(median "$TMP/$key.redis.rps")
 		c_rps=$(median "$TMP/$key.cachalot.rps")
 		r_p99=$(median "$TMP/$key.redis.p99")
 		c_p99=$(median "$TMP/$key.cachalot.p99")
-		ROWS+=("| $label | $pipeline | $r_rps | $c_rps | $(ratio "$c_rps" "$r_rps") | $r_p99 | $c_p99 | $(ratio "$c_p99" "$r_p99") |")
+		r_cpu=$(median "$TMP/$key.redis.cpu")
+		c_cpu=$(median "$TMP/$key.cachalot.cpu")
+		ROWS+=("| $label | $pipeline | $r_rps | $c_rps | $(ratio "$c_rps" "$r_rps") | $r_p99 | $c_p99 | $(ratio "$c_p99" "$r_p99") | $r_cpu | $c_cpu | $(ratio "$c_cpu" "$r_cpu") |")
+		ROUND_ROWS+=("| $label | $pipeline | $(paste -sd/ "$TMP/$key.redis.rps") | $(paste -sd/ "$TMP/$key.cachalot.rps") | $(paste -sd/ "$TMP/$key.redis.cpu") | $(paste -sd/ "$TMP/$key.cachalot.cpu") |")
 	done
 done
 
 echo "## Throughput and latency"
 echo
+PINNING="no CPU pinning"
+[[ $BENCH_TASKSET == 1 ]] && PINNING="servers pinned to CPU 0, redis-benchmark to CPU 1 (BENCH_TASKSET=1)"
 echo "redis-benchmark -c $BENCH_CLIENTS -r $BENCH_RANGE, -n $BENCH_N_P1 (P1) / $BENCH_N_P16 (P16);" \
-	"median of $ROUNDS interleaved rounds; $(redis-server --version | awk '{print $3}'); $(nproc) cores; $SUBJECT_LABEL"
+	"median of $ROUNDS interleaved rounds; $(redis-server --version | awk '{print $3}'); $(nproc) cores; $PINNING; $SUBJECT_LABEL"
+echo "CPU µs/req is the server process's utime+stime (/proc/PID/stat) over the run, divided by the requests."
 echo
-echo "| test | pipeline | redis rps | cachalot rps | ratio rps | redis p99 ms | cachalot p99 ms | ratio p99 |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| test | pipeline | redis rps | cachalot rps | ratio rps | redis p99 ms | cachalot p99 ms | ratio p99 | redis CPU µs/req | cachalot CPU µs/req | ratio CPU |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${ROWS[@]}"
+echo
+echo "Round by round (rps and CPU µs/req, rounds separated by /):"
+echo
+echo "| test | pipeline | redis rps | cachalot rps | redis CPU | cachalot CPU |"
+echo "| --- | ---: | --- | --- | --- | --- |"
+printf '%s\n' "${ROUND_ROWS[@]}"
 
 [[ $BENCH_MEM == 0 ]] && exit 0
 
 # Memory: fresh servers, so that allocations left by the throughput runs do
 # not hide the growth.
-gen_keys() {
+gen_strings() {
 	awk -v n="$1" 'BEGIN {
 		for (i = 0; i < n; i++) {
 			k = "key:" i
@@ -220,38 +255,61 @@ gen_keys() {
 	}'
 }
 
+# gen_hashes N: HSET hash:I field:0 vXXXXXXXXX … field:9 vXXXXXXXXX (10-byte
+# values, not integers, so both servers keep them as strings).
+gen_hashes() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			k = "hash:" i
+			printf "*22\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n", length(k), k
+			for (j = 0; j < 10; j++) {
+				printf "$7\r\nfield:%d\r\n$10\r\nv%09d\r\n", j, i * 10 + j
+			}
+		}
+	}'
+}
+
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
-declare -A PERKEY=() RSS0=() RSS1=() DBSIZE=()
-for name in redis cachalot; do
-	stop_server "$name"
-	if [[ $name == redis ]]; then kind=redis; else kind=$SUBJECT_KIND; fi
-	start_server "$name" "$kind"
-	port=${PORT[$name]}
-	[[ $(cli "$port" FLUSHALL) == OK ]] || die "FLUSHALL failed on $name"
-	sleep 1
-	RSS0[$name]=$(rss_kb "${PID[$name]}")
-	log "$name: loading $BENCH_MEM_KEYS keys with 100-byte values"
-	out=$(gen_keys "$BENCH_MEM_KEYS" | cli "$port" --pipe 2>&1) || die "redis-cli --pipe into $name failed: $out"
-	grep -q "errors: 0, replies: $BENCH_MEM_KEYS" <<<"$out" || die "redis-cli --pipe into $name: $out"
-	sleep 2
-	RSS1[$name]=$(rss_kb "${PID[$name]}")
-	DBSIZE[$name]=$(cli "$port" DBSIZE)
-	[[ ${DBSIZE[$name]} == "$BENCH_MEM_KEYS" ]] || log "warning: $name DBSIZE ${DBSIZE[$name]}, expected $BENCH_MEM_KEYS"
-	PERKEY[$name]=$(awk -v a="${RSS0[$name]}" -v b="${RSS1[$name]}" -v n="$BENCH_MEM_KEYS" \
-		'BEGIN { printf "%.1f\n", (b - a) * 1024 / n }')
-	stop_server "$name"
+DATASETS=(strings)
+[[ $BENCH_MEM_HASH == 1 ]] && DATASETS+=(hashes)
+MEM_ROWS=() MEM_RATIOS=()
+for dataset in "${DATASETS[@]}"; do
+	declare -A PERKEY=() RSS0=() RSS1=() DBSIZE=()
+	for name in redis cachalot; do
+		# Fresh servers, so that allocations left by earlier runs do not
+		# hide the growth.
+		stop_server "$name"
+		if [[ $name == redis ]]; then kind=redis; else kind=$SUBJECT_KIND; fi
+		start_server "$name" "$kind"
+		port=${PORT[$name]}
+		[[ $(cli "$port" FLUSHALL) == OK ]] || die "FLUSHALL failed on $name"
+		sleep 1
+		RSS0[$name]=$(rss_kb "${PID[$name]}")
+		log "$name: loading $BENCH_MEM_KEYS $dataset"
+		out=$("gen_$dataset" "$BENCH_MEM_KEYS" | cli "$port" --pipe 2>&1) || die "redis-cli --pipe into $name failed: $out"
+		grep -q "errors: 0, replies: $BENCH_MEM_KEYS" <<<"$out" || die "redis-cli --pipe into $name: $out"
+		sleep 2
+		RSS1[$name]=$(rss_kb "${PID[$name]}")
+		DBSIZE[$name]=$(cli "$port" DBSIZE)
+		[[ ${DBSIZE[$name]} == "$BENCH_MEM_KEYS" ]] || log "warning: $name DBSIZE ${DBSIZE[$name]}, expected $BENCH_MEM_KEYS"
+		PERKEY[$name]=$(awk -v a="${RSS0[$name]}" -v b="${RSS1[$name]}" -v n="$BENCH_MEM_KEYS" \
+			'BEGIN { printf "%.1f\n", (b - a) * 1024 / n }')
+		stop_server "$name"
+		MEM_ROWS+=("| $dataset | $name | ${RSS0[$name]} | ${RSS1[$name]} | ${DBSIZE[$name]} | ${PERKEY[$name]} |")
+	done
+	MEM_RATIOS+=("bytes per key ratio, $dataset (cachalot/redis): $(ratio "${PERKEY[cachalot]}" "${PERKEY[redis]}")")
+	unset PERKEY RSS0 RSS1 DBSIZE
 done
 
 echo
 echo "## Memory"
 echo
-echo "$BENCH_MEM_KEYS keys key:0..key:$((BENCH_MEM_KEYS - 1)), 100-byte values, loaded with redis-cli --pipe into a fresh server; RSS from /proc/PID/status."
+echo "$BENCH_MEM_KEYS keys loaded with redis-cli --pipe into a fresh server: strings key:0..key:$((BENCH_MEM_KEYS - 1))" \
+	"with 100-byte values; hashes hash:0.. with 10 fields field:0..field:9 of 10-byte values. RSS from /proc/PID/status."
 echo
-echo "| server | RSS before KiB | RSS after KiB | DBSIZE | bytes per key |"
-echo "| --- | ---: | ---: | ---: | ---: |"
-for name in redis cachalot; do
-	echo "| $name | ${RSS0[$name]} | ${RSS1[$name]} | ${DBSIZE[$name]} | ${PERKEY[$name]} |"
-done
+echo "| data | server | RSS before KiB | RSS after KiB | DBSIZE | bytes per key |"
+echo "| --- | --- | ---: | ---: | ---: | ---: |"
+printf '%s\n' "${MEM_ROWS[@]}"
 echo
-echo "bytes per key ratio (cachalot/redis): $(ratio "${PERKEY[cachalot]}" "${PERKEY[redis]}")"
+printf '%s\n' "${MEM_RATIOS[@]}"

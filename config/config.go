@@ -19,6 +19,8 @@ type Config struct {
 	Unixsocket             string        // unixsocket: socket path, "" disables it
 	ProtectedMode          bool          // protected-mode
 	Requirepass            string        // requirepass: "" disables AUTH
+	Aclfile                string        // aclfile: ACL users file for ACL LOAD/SAVE, "" none
+	AcllogMaxLen           int           // acllog-max-len: entries kept in ACL LOG
 	Maxclients             int           // maxclients
 	Timeout                time.Duration // timeout: idle client timeout, whole seconds, 0 never
 	TCPKeepalive           time.Duration // tcp-keepalive: whole seconds, 0 disables
@@ -57,6 +59,10 @@ type Config struct {
 	Dir            string // dir
 	Save           string // save: accepted for compatibility, ignored
 
+	AutoAOFRewritePercentage int   // auto-aof-rewrite-percentage: 0 disables automatic rewrites
+	AutoAOFRewriteMinSize    int64 // auto-aof-rewrite-min-size
+	AOFLoadTruncated         bool  // aof-load-truncated
+
 	// Logging and observability.
 	Loglevel                string // loglevel: debug, verbose, notice, warning or nothing
 	Logfile                 string // logfile: "" logs to standard error
@@ -64,7 +70,9 @@ type Config struct {
 	SlowlogMaxLen           int    // slowlog-max-len
 	LatencyTracking         bool   // latency-tracking
 	MetricsAddr             string // metrics-addr: Prometheus endpoint, "" disables (cachalot only)
+	MetricsKeyPrefixes      string // metrics-key-prefixes: comma-separated key prefixes counted apart (cachalot only)
 	LatencyMonitorThreshold int64  // latency-monitor-threshold: milliseconds, 0 disables
+	BusyReplyThreshold      int64  // busy-reply-threshold (alias lua-time-limit): milliseconds a script runs before -BUSY
 	LogFormat               string // log-format: text or json (cachalot only)
 
 	// Push traffic (pub/sub, keyspace notifications).
@@ -101,6 +109,7 @@ func Default() *Config {
 		Bind:                   []string{"127.0.0.1", "-::1"},
 		ProtectedMode:          true,
 		Maxclients:             10000,
+		AcllogMaxLen:           128,
 		TCPKeepalive:           300 * time.Second,
 		ProtoMaxBulkLen:        512 * 1024 * 1024,
 		ClientQueryBufferLimit: 1024 * 1024 * 1024,
@@ -128,12 +137,17 @@ func Default() *Config {
 		Appenddirname:  "appendonlydir",
 		Dir:            ".",
 
+		AutoAOFRewritePercentage: 100,
+		AutoAOFRewriteMinSize:    64 << 20,
+		AOFLoadTruncated:         true,
+
 		Loglevel:             "notice",
 		SlowlogLogSlowerThan: 10000,
 		SlowlogMaxLen:        128,
 		LatencyTracking:      true,
 		MetricsAddr:          "127.0.0.1:9121",
 		LogFormat:            "text",
+		BusyReplyThreshold:   5000,
 
 		ClientOutputBufferLimit: DefaultClientOutputBufferLimit,
 		TrackingTableMaxKeys:    1000000,

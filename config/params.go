@@ -73,9 +73,8 @@ var (
 // once and never modified; Params hands out copies.
 //
 // Mutable is true only where a running server can apply a change in place.
-// Redis also lets CONFIG SET change port, bind, dir and appendonly, but
-// those need listeners or persistence restarted, so cachalot asks for a
-// restart instead.
+// Redis also lets CONFIG SET change port, bind and dir, but those need
+// listeners or files reopened, so cachalot asks for a restart instead.
 var paramTable = []Param{
 	// Network.
 	intParam("port", "TCP port to listen on; 0 disables TCP", false, 0, 65535,
@@ -87,6 +86,10 @@ var paramTable = []Param{
 		func(c *Config) *bool { return &c.ProtectedMode }),
 	stringParam("requirepass", "password clients must AUTH with; empty disables authentication", true, nil,
 		func(c *Config) *string { return &c.Requirepass }),
+	stringParam("aclfile", "ACL users file (user <name> <rules> lines) loaded at startup and by ACL LOAD, written by ACL SAVE; empty: none", false, nil,
+		func(c *Config) *string { return &c.Aclfile }),
+	intParam("acllog-max-len", "number of entries kept in the ACL log", true, 0, math.MaxInt,
+		func(c *Config) *int { return &c.AcllogMaxLen }),
 	intParam("maxclients", "maximum number of connected clients", true, 1, maxCUint,
 		func(c *Config) *int { return &c.Maxclients }),
 	secondsParam("timeout", "close a client after this many idle seconds; 0 never closes", true, 0, maxCInt,
@@ -141,7 +144,7 @@ var paramTable = []Param{
 		func(c *Config) *int64 { return &c.HllSparseMaxBytes }),
 
 	// Persistence.
-	boolParam("appendonly", "enable the append-only file", false,
+	boolParam("appendonly", "enable the append-only file; turning it on at run time first writes a base file from the data in memory", true,
 		func(c *Config) *bool { return &c.Appendonly }),
 	enumParam("appendfsync", "when to fsync the append-only file", true, appendfsyncValues,
 		func(c *Config) *string { return &c.Appendfsync }),
@@ -152,6 +155,12 @@ var paramTable = []Param{
 	stringParam("dir", "working directory for persistence files", false, checkNotEmpty,
 		func(c *Config) *string { return &c.Dir }),
 	saveParam(),
+	intParam("auto-aof-rewrite-percentage", "rewrite the append-only file when it grows by this percentage over its size after the last rewrite; 0 disables", true, 0, maxCInt,
+		func(c *Config) *int { return &c.AutoAOFRewritePercentage }),
+	memoryParam("auto-aof-rewrite-min-size", "smallest append-only file size for an automatic rewrite", true, 0, math.MaxInt64,
+		func(c *Config) *int64 { return &c.AutoAOFRewriteMinSize }),
+	boolParam("aof-load-truncated", "load an append-only file whose last command is cut short (dropping it) instead of refusing to start", true,
+		func(c *Config) *bool { return &c.AOFLoadTruncated }),
 
 	// Logging and observability.
 	enumParam("loglevel", "log verbosity", true, loglevelValues,
@@ -166,6 +175,9 @@ var paramTable = []Param{
 		func(c *Config) *bool { return &c.LatencyTracking }),
 	stringParam("metrics-addr", "host:port for the Prometheus metrics endpoint (cachalot only); empty disables it", false, checkMetricsAddr,
 		func(c *Config) *string { return &c.MetricsAddr }),
+	metricsKeyPrefixesParam(),
+	int64Param("busy-reply-threshold", "milliseconds a script or function runs before other clients get -BUSY and SCRIPT KILL or FUNCTION KILL may stop it (alias lua-time-limit)", true, 0, math.MaxInt64,
+		func(c *Config) *int64 { return &c.BusyReplyThreshold }),
 	int64Param("latency-monitor-threshold", "record latency events of at least this many milliseconds; 0 disables the latency monitor", true, 0, math.MaxInt64,
 		func(c *Config) *int64 { return &c.LatencyMonitorThreshold }),
 	enumParam("log-format", "log line format: text or json (cachalot only)", false, logFormatValues,
@@ -204,6 +216,12 @@ var paramTable = []Param{
 		func(c *Config) *string { return &c.TLSProtocols }),
 }
 
+// paramAliases are the old names Redis still accepts for a parameter;
+// Lookup (CONFIG GET and SET, TOML keys) finds the parameter by either.
+var paramAliases = map[string]string{
+	"lua-time-limit": "busy-reply-threshold",
+}
+
 // paramIndex finds rows by lower-case name. Built once from paramTable.
 var paramIndex = func() map[string]int {
 	index := make(map[string]int, len(paramTable))
@@ -212,6 +230,9 @@ var paramIndex = func() map[string]int {
 			panic("config: duplicate parameter " + p.Name)
 		}
 		index[p.Name] = i
+	}
+	for alias, name := range paramAliases {
+		index[alias] = index[name]
 	}
 	return index
 }()

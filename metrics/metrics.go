@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cachalotdb/cachalot/server"
+	"github.com/cachalotdb/cachalot/store"
 )
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -51,6 +52,10 @@ var (
 	descSlowlogLastID = desc("redis_slowlog_last_id", "Id the next slow log entry gets.")
 	descCmdHistogram  = desc("cachalot_command_duration_seconds", "Call durations per command.", "cmd")
 	descRatelimit     = desc("cachalot_ratelimit_decisions_total", "Rate-limit decisions per command and result.", "cmd", "result")
+	descPrefixHits    = desc("cachalot_keyspace_prefix_hits_total", "Successful key lookups per configured key prefix (metrics-key-prefixes).", "prefix")
+	descPrefixMisses  = desc("cachalot_keyspace_prefix_misses_total", "Failed key lookups per configured key prefix (metrics-key-prefixes).", "prefix")
+	descPrefixEvicted = desc("cachalot_evicted_keys_prefix_total", "Keys evicted because of maxmemory per configured key prefix (metrics-key-prefixes).", "prefix")
+	descLockWait      = desc("cachalot_shard_lock_wait_seconds", "Time commands waited for a shard lock that was held when they asked (uncontended acquisitions are not observed).")
 )
 
 // Collector turns a server's counters into const metrics at scrape time.
@@ -69,7 +74,8 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descUp, descUptime, descClients, descBlocked, descMemUsed, descMemMax,
 		descCmdsProcessed, descCmdCalls, descCmdDuration, descCmdRejected, descCmdFailed, descHits, descMisses,
 		descEvicted, descExpired, descDBKeys, descDBExpiring, descNetIn, descNetOut, descConnsReceived,
-		descConnsRejected, descErrors, descSlowlogLen, descSlowlogLastID, descCmdHistogram, descRatelimit} {
+		descConnsRejected, descErrors, descSlowlogLen, descSlowlogLastID, descCmdHistogram, descRatelimit,
+		descPrefixHits, descPrefixMisses, descPrefixEvicted, descLockWait} {
 		ch <- d
 	}
 }
@@ -116,6 +122,20 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, rl := range m.RateLimit {
 		counter(descRatelimit, float64(rl.Count), rl.Cmd, rl.Result)
 	}
+	for _, p := range m.KeyPrefixes {
+		counter(descPrefixHits, float64(p.Hits), p.Prefix)
+		counter(descPrefixMisses, float64(p.Misses), p.Prefix)
+		counter(descPrefixEvicted, float64(p.Evicted), p.Prefix)
+	}
+	lockBuckets := make(map[float64]uint64, store.LockWaitBuckets)
+	var lockCount uint64
+	for i, n := range m.LockWaits.Counts {
+		lockCount += n
+		if i < store.LockWaitBuckets {
+			lockBuckets[store.LockWaitBound(i).Seconds()] = lockCount
+		}
+	}
+	ch <- prometheus.MustNewConstHistogram(descLockWait, lockCount, m.LockWaits.Sum.Seconds(), lockBuckets)
 	for code, n := range m.Errors {
 		counter(descErrors, float64(n), code)
 	}

@@ -422,6 +422,20 @@ func (s *Server) block(c *client, cmd *command, argv [][]byte, br *blockRequest)
 		}
 	}
 	w.elem = make([]*list.Element, len(w.keys))
+	// A client that receives pushes (RESP3 invalidations, pub/sub
+	// messages) gets them while it waits, as in Redis: its earlier replies
+	// and queued pushes go out now, and it counts as idle for its pusher
+	// until it wakes. This must happen before the waiter is registered,
+	// after which a serving goroutine may write the reply into c.w.
+	// (Skipped under CLIENT REPLY OFF/SKIP, whose truncation needs the
+	// reply buffer intact; pushes then wait for the reply as before.)
+	var idlePush *pushState
+	if p := c.push.Load(); p != nil && c.replyMode == replyOn && !c.skipNext {
+		if err := p.flushPush(true); err != nil {
+			c.kill()
+		}
+		idlePush = p
+	}
 	s.blocking.register(w)
 	if c.killed.Load() {
 		s.blocking.cancel(w, wakeKilled) // killed before it registered
@@ -445,10 +459,14 @@ func (s *Server) block(c *client, cmd *command, argv [][]byte, br *blockRequest)
 	}()
 
 	// A key may have become ready between the handler's look and the
-	// registration: serve the keys once now.
+	// registration: serve the keys once now. Under the gate, like any
+	// command: serving changes data, which must not happen in the middle
+	// of a transaction or script (nor be propagated inside it).
+	s.gate.mu.RLock()
 	for _, k := range w.keys {
 		s.serveKey(blockKey{w.db, k})
 	}
+	s.gate.mu.RUnlock()
 
 	var timer <-chan time.Time
 	if br.timeout > 0 {
@@ -462,6 +480,9 @@ func (s *Server) block(c *client, cmd *command, argv [][]byte, br *blockRequest)
 	case <-timer:
 		s.blocking.cancel(w, wakeTimeout)
 		res = <-w.done
+	}
+	if idlePush != nil {
+		idlePush.busy() // pushes wait for the reply again
 	}
 
 	c.conn.SetReadDeadline(time.Now())

@@ -41,6 +41,18 @@ type client struct {
 
 	multi multiState // MULTI queue and WATCHed keys (multi.go)
 
+	// prop is the running write command's propagation state; aofSeq is
+	// the highest AOF sequence number of this client's changes, which its
+	// replies must wait for under appendfsync always (propagate.go).
+	prop   propCall
+	aofSeq uint64
+	// aofDurable is the highest aofSeq known durable (aof.go).
+	aofDurable uint64
+
+	// user is the ACL user the client is logged in as; nil (script and
+	// test clients) runs anything (acl.go).
+	user atomic.Pointer[aclUser]
+
 	lastActive atomic.Int64 // Unix ms of the last command
 	killed     atomic.Bool
 

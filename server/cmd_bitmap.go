@@ -75,12 +75,15 @@ func cmdSetbit(c *client, tx *store.Tx, argv [][]byte) error {
 	if !ok || on&^1 != 0 {
 		return errBitValue
 	}
-	buf, _, err := tx.GrowString(argv[1], int(off>>3)+1)
+	buf, grew, err := tx.GrowString(argv[1], int(off>>3)+1)
 	if err != nil {
 		return err
 	}
 	old := getBit(buf, off)
 	setBit(buf, off, on == 1)
+	if grew || old != (on == 1) {
+		c.propDirty() // AOF (propagate.go)
+	}
 	c.w.Int(int64(boolInt(old)))
 	return nil
 }
@@ -463,8 +466,12 @@ func bitfield(c *client, tx *store.Tx, argv [][]byte, roCmd bool) error {
 			return errBitfieldRO
 		}
 		var err error
-		if buf, _, err = tx.GrowString(argv[1], int(highest>>3)+1); err != nil {
+		var grew bool
+		if buf, grew, err = tx.GrowString(argv[1], int(highest>>3)+1); err != nil {
 			return err
+		}
+		if grew {
+			c.propDirty() // AOF (propagate.go)
 		}
 	}
 
@@ -509,6 +516,9 @@ func bitfield(c *client, tx *store.Tx, argv [][]byte, roCmd bool) error {
 		}
 		c.w.Int(reply)
 		setBitfield(buf, op.offset, op.width, newval)
+		if newval != old {
+			c.propDirty() // AOF (propagate.go)
+		}
 	}
 	return nil
 }

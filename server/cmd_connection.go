@@ -3,7 +3,6 @@ package server
 // Connection commands: https://redis.io/commands/?group=connection
 
 import (
-	"crypto/subtle"
 	"math"
 	"strconv"
 	"time"
@@ -133,7 +132,7 @@ func cmdQuit(c *client, _ *store.Tx, _ [][]byte) error {
 func cmdReset(c *client, _ *store.Tx, _ [][]byte) error {
 	c.setDB(0)
 	c.setProto(2)
-	c.setAuthenticated(c.srv.Config().Requirepass == "")
+	c.setDefaultAuth() // back to the default user (acl.go)
 	c.replyMode = replyOn
 	c.mu.Lock()
 	c.name = ""
@@ -162,25 +161,11 @@ func cmdSelect(c *client, _ *store.Tx, argv [][]byte) error {
 	return nil
 }
 
-// checkPassword is ACLAuthenticateUser for the one user cachalot has,
-// "default": with no requirepass it takes any password, otherwise only
-// requirepass.
-func (s *Server) checkPassword(user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
-	}
-	want := s.Config().Requirepass
-	if want == "" {
-		return true
-	}
-	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
-}
-
 func cmdAuth(c *client, _ *store.Tx, argv [][]byte) error {
 	var user, pass []byte
 	switch len(argv) {
 	case 2:
-		if c.srv.Config().Requirepass == "" {
+		if c.srv.acl.defaultNoPass() {
 			return errAuthNotSet
 		}
 		user, pass = []byte("default"), argv[1]
@@ -189,10 +174,9 @@ func cmdAuth(c *client, _ *store.Tx, argv [][]byte) error {
 	default:
 		return errSyntax
 	}
-	if !c.srv.checkPassword(user, pass) {
+	if !c.srv.authenticate(c, user, pass, argv[0], argv) { // ACL users (acl.go)
 		return errWrongPass
 	}
-	c.setAuthenticated(true)
 	c.w.OK()
 	return nil
 }
@@ -234,10 +218,9 @@ func cmdHello(c *client, _ *store.Tx, argv [][]byte) error {
 		}
 	}
 	if user != nil {
-		if !c.srv.checkPassword(user, pass) {
+		if !c.srv.authenticate(c, user, pass, argv[0], argv) { // ACL users (acl.go)
 			return errWrongPass
 		}
-		c.setAuthenticated(true)
 	}
 	if !c.authenticated {
 		return errHelloNoAuth
@@ -486,9 +469,10 @@ type killFilter struct {
 	hasType   bool
 	skipMe    bool
 	oldSyntax bool
+	user      *aclUser // USER: connections logged in as this user
 }
 
-func parseKillFilter(argv [][]byte) (killFilter, error) {
+func parseKillFilter(self *client, argv [][]byte) (killFilter, error) {
 	f := killFilter{skipMe: true}
 	if len(argv) == 3 {
 		// CLIENT KILL addr:port: a client may kill itself this way.
@@ -518,8 +502,7 @@ func parseKillFilter(argv [][]byte) (killFilter, error) {
 		case equalFold(opt, "laddr"):
 			f.laddr = val
 		case equalFold(opt, "user"):
-			// "default" is the only user; every connection is logged in as it.
-			if string(val) != "default" {
+			if f.user = self.srv.acl.user(string(val)); f.user == nil {
 				return f, errNoSuchUser(val)
 			}
 		case equalFold(opt, "skipme"):
@@ -548,6 +531,8 @@ func (f *killFilter) matches(self, o *client) bool {
 		return false
 	case f.id != 0 && o.id != f.id:
 		return false
+	case f.user != nil && o.user.Load() != f.user:
+		return false
 	case o == self && f.skipMe:
 		return false
 	}
@@ -557,7 +542,7 @@ func (f *killFilter) matches(self, o *client) bool {
 // cmdClientKill closes the matching connections. Killing itself, the
 // client first gets its reply, then is closed.
 func cmdClientKill(c *client, _ *store.Tx, argv [][]byte) error {
-	f, err := parseKillFilter(argv)
+	f, err := parseKillFilter(c, argv)
 	if err != nil {
 		return err
 	}
@@ -754,7 +739,7 @@ func (c *client) appendInfo(b []byte, now time.Time, self *client, argv [][]byte
 	num("tot-mem", int64(clientOverhead+rbs+argvMem+obl))
 	str("events", "r")
 	str("cmd", lastCmd)
-	str("user", "default")
+	str("user", c.userName())
 	num("redir", redir)
 	num("resp", int64(proto))
 	str("lib-name", libName)

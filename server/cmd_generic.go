@@ -237,8 +237,12 @@ func cmdCopy(c *client, _ *store.Tx, argv [][]byte) error {
 	refs := []store.KeyRef{{DB: c.db, Key: argv[1]}, {DB: dst, Key: argv[2]}}
 	var copied bool
 	err := c.db.UpdateRefs(refs, func(tx *store.Tx) error {
+		noTouchTx(c, false, tx) // CLIENT NO-TOUCH (eviction.go)
 		var err error
 		copied, err = tx.CopyTo(dst, argv[1], argv[2], replace)
+		if copied {
+			c.srv.propagateOwn(c, tx.Epoch(), c.db.Index(), argv) // propagate.go
+		}
 		return err
 	})
 	if err != nil {
@@ -260,6 +264,9 @@ func cmdMove(c *client, _ *store.Tx, argv [][]byte) error {
 	var moved bool
 	c.db.UpdateRefs(refs, func(tx *store.Tx) error {
 		moved = tx.MoveTo(dst, argv[1])
+		if moved {
+			c.srv.propagateOwn(c, tx.Epoch(), c.db.Index(), argv) // propagate.go
+		}
 		return nil
 	})
 	c.w.Int(b2i(moved))
@@ -606,7 +613,7 @@ func cmdPersist(c *client, tx *store.Tx, argv [][]byte) error {
 // objectLookup is Redis's objectCommandLookupOrReply: it counts a keyspace
 // hit or miss and replies null for a missing key.
 func objectLookup(c *client, tx *store.Tx, key []byte) (store.ObjectInfo, bool) {
-	if _, _, ok := tx.Lookup(key); !ok {
+	if _, _, ok := tx.LookupNoNotify(key); !ok {
 		c.w.Null()
 		return store.ObjectInfo{}, false
 	}

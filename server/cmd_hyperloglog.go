@@ -111,6 +111,7 @@ func cmdPfcount(c *client, _ *store.Tx, argv [][]byte) error {
 	keys := argv[1:]
 	if len(keys) > 1 {
 		return c.db.View(keys, func(tx *store.Tx) error {
+			noTouchTx(c, false, tx) // CLIENT NO-TOUCH (eviction.go)
 			var regs [hllRegisters]uint8
 			for _, k := range keys {
 				val, ok, err := hllValue(tx.GetString(k))
@@ -127,6 +128,7 @@ func cmdPfcount(c *client, _ *store.Tx, argv [][]byte) error {
 		})
 	}
 	return c.db.Update(keys, func(tx *store.Tx) error {
+		noTouchTx(c, false, tx) // CLIENT NO-TOUCH (eviction.go)
 		_, ok, err := hllValue(tx.GetString(keys[0]))
 		if err != nil {
 			return err
@@ -145,6 +147,8 @@ func cmdPfcount(c *client, _ *store.Tx, argv [][]byte) error {
 			return errHLLCorrupt
 		}
 		hllSetCachedCard(b, card)
+		// The cached cardinality changed the value: Redis propagates PFCOUNT.
+		c.srv.propagateOwn(c, tx.Epoch(), tx.DB().Index(), argv)
 		c.w.Int(int64(card))
 		return nil
 	})
@@ -228,6 +232,7 @@ func cmdPfdebug(c *client, tx *store.Tx, argv [][]byte) error {
 			return false, errHLLCorrupt
 		}
 		tx.ReplaceString(key, dense)
+		c.propDirty() // AOF (propagate.go)
 		b = dense
 		return true, nil
 	}

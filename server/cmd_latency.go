@@ -64,6 +64,9 @@ func latencyCommand() *command {
 		subs: []*command{
 			{name: "doctor", arity: 2, flags: adminFlags, since: "2.8.13",
 				summary: "Return a human readable latency analysis report.", complexity: "O(1)", handler: cmdLatencyDoctor},
+			{name: "graph", arity: 3, flags: adminFlags, since: "2.8.13",
+				summary: "Return a latency graph for the event.", complexity: "O(1)",
+				usage: "event", handler: cmdLatencyGraph}, // latency_graph.go
 			{name: "histogram", arity: -2, flags: adminFlags, since: "7.0.0",
 				summary:    "Return the cumulative distribution of latencies of a subset of commands or all.",
 				complexity: "O(N) where N is the number of commands with latency information being retrieved.",
@@ -256,7 +259,11 @@ func cmdLatencyHistogram(c *client, _ *store.Tx, argv [][]byte) error {
 			cum += n
 			if i%4 == 0 || i == latHistBuckets-1 {
 				if cum > prev {
-					h.bounds = append(h.bounds, latBucketUpper(i)/1000)
+					// Redis prints HdrHistogram's highest value
+					// equivalent to 2^k ns at 2 significant figures:
+					// 2^k + 2^(k-7) - 1 (1031 ns -> 1, 33023 ns -> 33).
+					up := latBucketUpper(i)
+					h.bounds = append(h.bounds, (up+up>>7-1)/1000)
 					h.cum = append(h.cum, cum)
 				}
 				prev = cum

@@ -385,11 +385,15 @@ func cmdLtrim(c *client, tx *store.Tx, argv [][]byte) error {
 		return err
 	}
 	if l != nil {
+		before := l.Len()
 		from, to, ok := l.ResolveRange(start, stop)
 		if !ok {
 			l.Trim(1, 0) // empty: the transaction deletes the key
 		} else {
 			l.Trim(from, to)
+		}
+		if l.Len() != before {
+			c.propDirty() // AOF (propagate.go)
 		}
 	}
 	c.w.OK()

@@ -38,6 +38,11 @@ func scriptingCommands() []*command {
 			func(c *client, _ *store.Tx, argv [][]byte) error { return c.srv.evalGeneric(c, argv, false, true) }),
 		evalRow("evalsha_ro", "sha1", "7.0.0", "Execute a read-only Lua script server side", flagReadonly, roSha,
 			func(c *client, _ *store.Tx, argv [][]byte) error { return c.srv.evalGeneric(c, argv, true, true) }),
+		withComplexity(evalRow("fcall", "function", "7.0.0", "Invoke a function", 0, rw,
+			func(c *client, _ *store.Tx, argv [][]byte) error { return c.srv.fcallGeneric(c, argv, false) })),
+		withComplexity(evalRow("fcall_ro", "function", "7.0.0", "Invoke a read-only function", flagReadonly, ro,
+			func(c *client, _ *store.Tx, argv [][]byte) error { return c.srv.fcallGeneric(c, argv, true) })),
+		functionCommand(),
 		{name: "script", arity: -2, group: "scripting", since: "2.6.0",
 			summary: "A container for Lua scripts management commands", complexity: "Depends on subcommand.",
 			subs: []*command{
@@ -55,6 +60,11 @@ func scriptingCommands() []*command {
 					"request_policy:all_nodes response_policy:all_succeeded", cmdScriptLoad),
 			}},
 	}
+}
+
+func withComplexity(c *command) *command {
+	c.complexity = "Depends on the function that is executed."
+	return c
 }
 
 func withSince(c *command, since string) *command {
@@ -97,9 +107,9 @@ func cmdScriptFlush(c *client, _ *store.Tx, argv [][]byte) error {
 	e := &c.srv.lua
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.L != nil {
-		e.L.Close()
-		e.L = nil
+	if e.vm != nil {
+		e.vm.L.Close()
+		e.vm = nil
 	}
 	e.scripts = nil
 	c.w.OK()
@@ -107,7 +117,7 @@ func cmdScriptFlush(c *client, _ *store.Tx, argv [][]byte) error {
 }
 
 func cmdScriptKill(c *client, _ *store.Tx, _ [][]byte) error {
-	if err := c.srv.lua.kill(); err != nil {
+	if err := c.srv.lua.kill(false); err != nil {
 		return err
 	}
 	c.w.OK()

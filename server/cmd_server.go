@@ -39,6 +39,8 @@ func serverCommands() []*command {
 			usage:      "index1:integer index2:integer", handler: cmdSwapdb},
 		{name: "time", arity: 1, flags: flagLoading | flagStale | flagFast, group: "server", since: "2.6.0",
 			summary: "Return the current server time", complexity: "O(1)", handler: cmdTime},
+		{name: "bgrewriteaof", arity: 1, flags: flagAdmin | flagNoScript | flagNoAsyncLoading, group: "server", since: "1.0.0",
+			summary: "Asynchronously rewrite the append-only file", complexity: "O(1)", handler: cmdBgrewriteaof},
 		{name: "lastsave", arity: 1, flags: flagLoading | flagStale | flagFast, acl: "@admin @dangerous", group: "server", since: "1.0.0",
 			summary: "Get the UNIX time stamp of the last successful save to disk", complexity: "O(1)", handler: cmdLastsave},
 		{name: "wait", arity: 3, flags: flagNoScript, acl: "@connection", group: "generic", since: "3.0.0",
@@ -177,7 +179,9 @@ func cmdFlushdb(c *client, _ *store.Tx, argv [][]byte) error {
 	if err := flushMode(argv); err != nil {
 		return err
 	}
-	c.db.Flush()
+	c.db.FlushWith(func(epoch uint64) {
+		c.srv.propagateOwn(c, epoch, c.db.Index(), argv) // propagate.go
+	})
 	c.w.OK()
 	return nil
 }
@@ -186,7 +190,9 @@ func cmdFlushall(c *client, _ *store.Tx, argv [][]byte) error {
 	if err := flushMode(argv); err != nil {
 		return err
 	}
-	c.srv.store.FlushAll()
+	c.srv.store.FlushAllWith(func(epoch uint64) {
+		c.srv.propagateOwn(c, epoch, c.db.Index(), argv) // propagate.go
+	})
 	c.w.OK()
 	return nil
 }
@@ -213,8 +219,14 @@ func cmdSwapdb(c *client, _ *store.Tx, argv [][]byte) error {
 	if a < 0 || a >= n || b < 0 || b >= n {
 		return errDBIndex
 	}
-	if err := c.srv.store.SwapDB(a, b); err != nil {
+	err = c.srv.store.SwapDBWith(a, b, func(epoch uint64) {
+		c.srv.propagateOwn(c, epoch, c.db.Index(), argv) // propagate.go
+	})
+	if err != nil {
 		return errDBIndex
+	}
+	if a == b { // no change, but Redis propagates it all the same
+		c.srv.propagateOwn(c, c.srv.store.Epoch(), c.db.Index(), argv)
 	}
 	c.srv.serveDBs(a, b) // clients blocked there may now find their keys
 	c.w.OK()
@@ -462,6 +474,9 @@ func redisConfigValue(name, value string) (string, error) {
 // password) authenticated.
 func (s *Server) applyConfig(old, next *config.Config) {
 	s.applyEviction(next)
+	// Key prefixes, keymiss, output limits (observe.go).
+	s.applyObservability(next)
+	s.applyAppendonly(old, next) // aof.go
 	if s.store != nil {
 		s.store.EnsureFree() // a lower maxmemory evicts now, as Redis's updateMaxmemory
 	}
@@ -469,6 +484,7 @@ func (s *Server) applyConfig(old, next *config.Config) {
 		s.logLevel.Set(config.SlogLevel(next.Loglevel))
 	}
 	if old.Requirepass != next.Requirepass {
+		s.acl.setRequirepass(next.Requirepass) // the default user's password (acl.go)
 		s.log.Info("requirepass changed by CONFIG SET; existing connections keep their authentication")
 	}
 }

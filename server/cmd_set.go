@@ -355,13 +355,9 @@ func lookupSets(tx *store.Tx, keys [][]byte, forStore bool) ([]*store.Set, int, 
 	sets := make([]*store.Set, len(keys))
 	missing := 0
 	for j, k := range keys {
-		var s *store.Set
-		var err error
-		if forStore {
-			s, err = writeSet(tx, k)
-		} else {
-			s, err = readSet(tx, k)
-		}
+		// Sources are read lookups even for the *STORE forms, as in
+		// Redis 7.0 (they count keyspace hits and misses).
+		s, err := readSet(tx, k)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -254,6 +254,7 @@ func sortGeneric(c *client, argv [][]byte, readonly bool) error {
 	// A first look at the elements, to learn which keys to lock.
 	var need [][]byte
 	err = c.db.View([][]byte{key}, func(tx *store.Tx) error {
+		noTouchTx(c, false, tx) // CLIENT NO-TOUCH (eviction.go)
 		elems, _, err := sortPeek(tx, key)
 		need = o.derivedKeys(elems)
 		return err
@@ -272,6 +273,7 @@ func sortGeneric(c *client, argv [][]byte, readonly bool) error {
 		}
 		retry := false
 		err = c.db.Update(keys, func(tx *store.Tx) error {
+			noTouchTx(c, false, tx) // CLIENT NO-TOUCH (eviction.go)
 			elems, kind, err := sortElements(tx, key, true)
 			if err != nil {
 				return err
@@ -283,7 +285,12 @@ func sortGeneric(c *client, argv [][]byte, readonly bool) error {
 					return nil
 				}
 			}
-			return sortRun(c, tx, o, elems, kind)
+			existed := o.store != nil && tx.Exists(o.store)
+			err = sortRun(c, tx, o, elems, kind)
+			if err == nil && o.store != nil && (existed || tx.Exists(o.store)) {
+				c.srv.propagateOwn(c, tx.Epoch(), tx.DB().Index(), argv) // propagate.go
+			}
+			return err
 		})
 		if !retry {
 			return err

@@ -468,6 +468,9 @@ done:
 		if added > 0 {
 			tx.MarkReady(key)
 		}
+		if added+updated > 0 {
+			c.propDirty() // AOF (propagate.go)
+		}
 	}
 	if incr {
 		if processed > 0 {

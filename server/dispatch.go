@@ -64,9 +64,13 @@ func (s *Server) resolve(c *client, argv [][]byte) (*command, error) {
 		cmd.stats.rejectedCalls.Add(1)
 		return nil, errArity(cmd.fullName)
 	}
-	if !c.authenticated && !cmd.has(flagNoAuth) && s.Config().Requirepass != "" {
+	if !c.authenticated && !cmd.has(flagNoAuth) && s.acl.authRequired.Load() {
 		cmd.stats.rejectedCalls.Add(1)
 		return nil, errNoAuth
+	}
+	if err := s.aclCheck(c, cmd, argv); err != nil { // ACL permissions (acl.go)
+		cmd.stats.rejectedCalls.Add(1)
+		return nil, err
 	}
 	if err := checkSubscribeMode(c, cmd); err != nil {
 		cmd.stats.rejectedCalls.Add(1)
@@ -75,7 +79,10 @@ func (s *Server) resolve(c *client, argv [][]byte) (*command, error) {
 	c.mu.Lock()
 	c.lastCmd = cmd.fullName
 	c.mu.Unlock()
-	if err := s.checkMemory(cmd); err != nil { // maxmemory (eviction.go)
+	if err := s.checkMemory(c, cmd); err != nil { // maxmemory (eviction.go)
+		return nil, err
+	}
+	if err := s.checkLoadingAndDisk(cmd); err != nil { // -LOADING, -MISCONF (aof.go)
 		return nil, err
 	}
 	return cmd, nil
@@ -104,6 +111,9 @@ func (s *Server) execute(c *client, cmd *command, argv [][]byte) error {
 	var posBuf [8]int
 	pos := cmd.keyPositions(argv, posBuf[:0])
 	if len(pos) == 0 {
+		if cmd.has(flagWrite) {
+			return s.executeKeylessWrite(c, cmd, argv) // propagate.go
+		}
 		return cmd.handler(c, nil, argv)
 	}
 	var keyBuf [8][]byte
@@ -117,9 +127,17 @@ func (s *Server) execute(c *client, cmd *command, argv [][]byte) error {
 			return cmd.handler(c, tx, argv)
 		})
 	}
+	c.propBegin(s) // AOF propagation (propagate.go)
 	return c.db.Update(keys, func(tx *store.Tx) error {
+		applyNoTouch(c, cmd, tx) // CLIENT NO-TOUCH (eviction.go)
+		if c.prop.sink != nil && cmd.prop.pre != nil {
+			cmd.prop.pre(c, tx, argv)
+		}
 		err := cmd.handler(c, tx, argv)
 		bumpWatched(cmd, tx, argv) // WATCH (multi.go)
+		if c.prop.sink != nil {
+			s.propagateCall(c, cmd, tx, argv, err)
+		}
 		return err
 	})
 }
@@ -171,5 +189,6 @@ func commandGroups() [][]*command {
 		pubsubCommands(),
 		transactionCommands(),
 		scriptingCommands(),
+		aclCommands(),
 	}
 }

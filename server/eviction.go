@@ -46,15 +46,41 @@ func goMemoryLimit(maxmemory int64) int64 {
 	return maxmemory + maxmemory/2 + memoryLimitBase
 }
 
-// checkMemory is Redis's processCommand memory check: with a maxmemory set,
-// every command first gives the store a chance to evict; a command that may
-// grow memory (denyoom) is refused while memory stays over the limit.
-func (s *Server) checkMemory(cmd *command) error {
-	if s.store == nil || s.store.EnsureFree() || !cmd.has(flagDenyOOM) {
+// checkMemory is Redis 7.0's processCommand memory check: with a maxmemory
+// set, every command first gives the store a chance to evict; while memory
+// stays over the limit a command that may grow memory (denyoom) is refused,
+// and so is EXEC when its queue holds one (the dispatcher turns that into
+// EXECABORT, as Redis's rejectCommand does for EXEC), and inside MULTI every
+// command but EXEC, DISCARD, QUIT and RESET is refused (queueing grows
+// memory too), which aborts the transaction.
+func (s *Server) checkMemory(c *client, cmd *command) error {
+	if s.store == nil || s.store.EnsureFree() {
+		return nil
+	}
+	reject := cmd.has(flagDenyOOM)
+	switch cmd.fullName {
+	case "exec":
+		reject = reject || c.multi.queuedDenyOOM()
+	case "discard", "quit", "reset":
+	default:
+		reject = reject || c.multi.active
+	}
+	if !reject {
 		return nil
 	}
 	cmd.stats.rejectedCalls.Add(1)
 	return errOOM
+}
+
+// queuedDenyOOM reports whether a queued command may grow memory (Redis's
+// mstate.cmd_flags & CMD_DENYOOM).
+func (m *multiState) queuedDenyOOM() bool {
+	for _, q := range m.queue {
+		if q.cmd.has(flagDenyOOM) {
+			return true
+		}
+	}
+	return false
 }
 
 // evictInBackground carries on evicting when memory is over the limit
@@ -67,9 +93,28 @@ func (s *Server) evictInBackground(budget time.Duration) {
 }
 
 // applyNoTouch makes the transaction of a CLIENT NO-TOUCH client leave the
-// access clocks alone, except for TOUCH, as Redis 7.2 does.
+// access clocks alone, except for TOUCH, as Redis 7.2 does. It applies to
+// every command the client sends, reads and writes, its commands inside
+// EXEC, and the commands its scripts run: those run on the script's own
+// client, which follows its caller (TOUCH included, as in Redis, where the
+// exception looks at the command the client sent: EVAL, not TOUCH).
 func applyNoTouch(c *client, cmd *command, tx *store.Tx) {
-	if c.noTouch && cmd.name != "touch" {
-		tx.NoTouch()
+	noTouchTx(c, cmd.name == "touch", tx)
+}
+
+// noTouchTx is applyNoTouch for handlers that open their own transactions
+// (flagOwnLocks rows: COPY, PFCOUNT, SORT); touchCmd is whether the command
+// is TOUCH.
+func noTouchTx(c *client, touchCmd bool, tx *store.Tx) {
+	if c.noTouch {
+		if !touchCmd {
+			tx.NoTouch()
+		}
+		return
+	}
+	if c.id == -1 {
+		if run := c.srv.lua.run; run != nil && run.lc == c && run.caller != nil && run.caller.noTouch {
+			tx.NoTouch()
+		}
 	}
 }

@@ -486,8 +486,13 @@ func percent(part, whole int64) float64 {
 }
 
 func (s *Server) infoPersistence(b *infoBuilder) {
-	for _, f := range []struct{ name, value string }{
-		{"loading", "0"}, {"async_loading", "0"},
+	loading := "0"
+	if s.aof.loading.Load() {
+		loading = "1"
+	}
+	aofFields, aofExtra := s.aofInfo() // aof.go
+	for _, f := range [][2]string{
+		{"loading", loading}, {"async_loading", "0"},
 		{"current_cow_peak", "0"}, {"current_cow_size", "0"}, {"current_cow_size_age", "0"},
 		{"current_fork_perc", "0.00"}, {"current_save_keys_processed", "0"}, {"current_save_keys_total", "0"},
 		{"rdb_changes_since_last_save", "0"}, {"rdb_bgsave_in_progress", "0"},
@@ -495,13 +500,28 @@ func (s *Server) infoPersistence(b *infoBuilder) {
 		{"rdb_last_bgsave_status", "ok"}, {"rdb_last_bgsave_time_sec", "-1"},
 		{"rdb_current_bgsave_time_sec", "-1"}, {"rdb_saves", "0"}, {"rdb_last_cow_size", "0"},
 		{"rdb_last_load_keys_expired", "0"}, {"rdb_last_load_keys_loaded", "0"},
-		{"aof_enabled", "0"}, {"aof_rewrite_in_progress", "0"}, {"aof_rewrite_scheduled", "0"},
-		{"aof_last_rewrite_time_sec", "-1"}, {"aof_current_rewrite_time_sec", "-1"},
-		{"aof_last_bgrewrite_status", "ok"}, {"aof_rewrites", "0"},
-		{"aof_rewrites_consecutive_failures", "0"}, {"aof_last_write_status", "ok"},
+	} {
+		b.field(f[0], f[1])
+	}
+	for _, f := range aofFields {
+		b.field(f[0], f[1])
+	}
+	for _, f := range [][2]string{
 		{"aof_last_cow_size", "0"}, {"module_fork_in_progress", "0"}, {"module_fork_last_cow_size", "0"},
 	} {
-		b.field(f.name, f.value)
+		b.field(f[0], f[1])
+	}
+	for _, f := range aofExtra {
+		b.field(f[0], f[1])
+	}
+	if files := s.aof.loadingFiles.Load(); files != nil && s.aof.loading.Load() {
+		p := files.LoadProgress()
+		b.field("loading_start_time", strconv.FormatInt(p.StartTime.Unix(), 10))
+		b.field("loading_total_bytes", strconv.FormatInt(p.TotalBytes, 10))
+		b.field("loading_rdb_used_mem", "0")
+		b.field("loading_loaded_bytes", strconv.FormatInt(p.LoadedBytes, 10))
+		b.field("loading_loaded_perc", strconv.FormatFloat(p.Perc(), 'f', 2, 64))
+		b.field("loading_eta_seconds", strconv.FormatInt(p.EtaSeconds(time.Now()), 10))
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/cachalotdb/cachalot/store"
 )
 
 // Per-command latency histograms, the per-call observation hook, INFO
@@ -191,6 +193,11 @@ type MetricsSnapshot struct {
 	// RateLimit are the rate-limit decisions per command and result
 	// ("allowed", "limited"), zeros included.
 	RateLimit []RateLimitMetrics
+	// KeyPrefixes are the metrics-key-prefixes counters, in configured
+	// order (observe.go).
+	KeyPrefixes []store.PrefixStats
+	// LockWaits is the histogram of waits for shard locks found held.
+	LockWaits store.LockWaits
 }
 
 // RateLimitMetrics is one rate-limit decision counter.
@@ -225,6 +232,8 @@ func (s *Server) Metrics() MetricsSnapshot {
 		Errors:              make(map[string]int64),
 	}
 	m.SlowlogLength, m.SlowlogLastID = s.slowlog.stats()
+	m.KeyPrefixes = s.store.KeyPrefixStats()
+	m.LockWaits = s.store.LockWaits()
 	for _, d := range s.rlStats.Decisions() {
 		m.RateLimit = append(m.RateLimit, RateLimitMetrics{Cmd: d.Cmd, Result: d.Result, Count: d.Count})
 	}

@@ -54,7 +54,7 @@ type queuedCmd struct {
 // exclusiveCommand reports whether cmd takes the gate's write lock itself.
 func exclusiveCommand(cmd *command) bool {
 	switch cmd.fullName {
-	case "exec", "eval", "evalsha", "eval_ro", "evalsha_ro":
+	case "exec", "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
 		return true
 	}
 	return false
@@ -71,8 +71,8 @@ func (s *Server) gateEnter(c *client, cmd *command) (bool, error) {
 		return false, nil
 	}
 	if exclusiveCommand(cmd) {
-		if s.lua.busy() {
-			return false, errBusy
+		if s.scriptBusy() {
+			return false, s.lua.busyError()
 		}
 		return false, nil
 	}
@@ -83,11 +83,11 @@ func (s *Server) gateEnter(c *client, cmd *command) (bool, error) {
 		if s.gate.mu.TryRLock() {
 			return true, nil
 		}
-		if s.lua.busy() {
+		if s.scriptBusy() {
 			if cmd.has(flagAllowBusy) {
 				return false, nil
 			}
-			return false, errBusy
+			return false, s.lua.busyError()
 		}
 		time.Sleep(wait)
 		if wait < time.Millisecond {
@@ -112,6 +112,7 @@ func (s *Server) beginExclusive(c *client) bool {
 	s.gate.mu.Lock()
 	s.gate.deferring.Store(true)
 	c.multi.exclusive = true
+	s.beginExclusiveProp() // buffer the section's changes (propagate.go)
 	return true
 }
 
@@ -121,6 +122,7 @@ func (s *Server) endExclusive(c *client, took bool) {
 	if !took {
 		return
 	}
+	s.endExclusiveProp(c) // the section's changes go out first (propagate.go)
 	s.gate.deferring.Store(false)
 	for {
 		s.gate.pendMu.Lock()

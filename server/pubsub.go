@@ -30,9 +30,13 @@ import (
 // or right after it, and frames from one publisher keep their order (one
 // FIFO queue, drained only under wmu).
 //
-// The queue is capped by client-output-buffer-limit pubsub: past the hard
-// limit, or past the soft limit for longer than its seconds, the client is
-// disconnected, as Redis does.
+// The queue is capped by client-output-buffer-limit, class pubsub for a
+// client with subscriptions and normal otherwise (Redis's getClientType):
+// past the hard limit, or past the soft limit for longer than its seconds,
+// the client is disconnected, as Redis does. The reply buffer counts too,
+// beyond its first 16 KiB (Redis's static buffer, which its limit ignores):
+// checked after each command against the hard limit only, since replies
+// never outlive the batch they answer (see checkOutputLimit).
 
 // pushState is a client's push machinery and subscriptions.
 type pushState struct {
@@ -89,7 +93,7 @@ func (c *client) subscribeMode() bool {
 
 // enqueue appends a frame for the client, enforcing the output limit.
 func (p *pushState) enqueue(frame []byte) {
-	lim := pubsubLimit(p.c.srv.Config())
+	lim := p.c.outputLimit()
 	p.qmu.Lock()
 	p.queue = append(p.queue, frame...)
 	n := int64(len(p.queue) + p.inflight)
@@ -114,7 +118,7 @@ func (p *pushState) enqueue(frame []byte) {
 	p.qmu.Unlock()
 	if kill {
 		p.c.srv.log.Warn("client scheduled to be closed for overcoming of output buffer limits",
-			"client_id", p.c.id, "addr", p.c.addr, "class", "pubsub")
+			"client_id", p.c.id, "addr", p.c.addr, "class", lim.class)
 		p.c.kill()
 		return
 	}
@@ -243,23 +247,77 @@ func (c *client) pushAfterRead() {
 
 // outLimit is one class of client-output-buffer-limit.
 type outLimit struct {
+	class      string
 	hard, soft int64
 	secs       time.Duration
 }
 
-// pubsubLimit reads the pubsub class of client-output-buffer-limit.
-func pubsubLimit(cfg *config.Config) outLimit {
-	def := outLimit{hard: 32 << 20, soft: 8 << 20, secs: 60 * time.Second}
+// outLimits are the classes in force, parsed once per configuration.
+type outLimits struct {
+	normal, pubsub outLimit
+}
+
+// applyOutputLimits parses client-output-buffer-limit for the clients.
+func (s *Server) applyOutputLimits(cfg *config.Config) {
+	s.outLimits.Store(&outLimits{
+		normal: parseOutLimit(cfg, "normal", outLimit{class: "normal"}),
+		pubsub: parseOutLimit(cfg, "pubsub", outLimit{class: "pubsub", hard: 32 << 20, soft: 8 << 20, secs: 60 * time.Second}),
+	})
+}
+
+// outputLimit is the limit of c's class: pubsub while it has
+// subscriptions, normal otherwise.
+func (c *client) outputLimit() outLimit {
+	l := c.srv.outLimits.Load()
+	if l == nil {
+		return outLimit{class: "normal"}
+	}
+	if p := c.push.Load(); p != nil && p.all.Load() > 0 {
+		return l.pubsub
+	}
+	return l.normal
+}
+
+// replyStaticBuffer is the part of the reply buffer output limits ignore,
+// as Redis's client static buffer.
+const replyStaticBuffer = 16 << 10
+
+// checkOutputLimit disconnects c, dropping its replies, when they and its
+// queued pushes exceed the hard limit of its class. It runs after each
+// command; with no hard limit it costs a load and a comparison.
+func (c *client) checkOutputLimit() bool {
+	lim := c.outputLimit()
+	if lim.hard <= 0 || int64(c.w.Len()) <= replyStaticBuffer {
+		return false
+	}
+	n := int64(c.w.Len()) - replyStaticBuffer
+	if p := c.push.Load(); p != nil {
+		p.qmu.Lock()
+		n += int64(len(p.queue) + p.inflight)
+		p.qmu.Unlock()
+	}
+	if n <= lim.hard {
+		return false
+	}
+	c.srv.log.Warn("client scheduled to be closed for overcoming of output buffer limits",
+		"client_id", c.id, "addr", c.addr, "class", lim.class)
+	c.w.Reset()
+	c.kill()
+	return true
+}
+
+// parseOutLimit reads one class of client-output-buffer-limit.
+func parseOutLimit(cfg *config.Config, class string, def outLimit) outLimit {
 	f := strings.Fields(cfg.ClientOutputBufferLimit)
 	for i := 0; i+3 < len(f); i += 4 {
-		if strings.EqualFold(f[i], "pubsub") {
+		if strings.EqualFold(f[i], class) {
 			h, err1 := parseMemory(f[i+1])
 			s, err2 := parseMemory(f[i+2])
 			sec, err3 := strconv.ParseInt(f[i+3], 10, 64)
 			if err1 != nil || err2 != nil || err3 != nil {
 				return def
 			}
-			return outLimit{hard: h, soft: s, secs: time.Duration(sec) * time.Second}
+			return outLimit{class: class, hard: h, soft: s, secs: time.Duration(sec) * time.Second}
 		}
 	}
 	return def

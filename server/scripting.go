@@ -27,43 +27,74 @@ import (
 // whose reply is captured and parsed back into Lua values, which makes the
 // RESP → Lua conversion exactly the one for the reply a client would get.
 
-// luaEngine is the server's Lua state and script cache.
+// luaEngine is the server's Lua states (one for EVAL, one for functions),
+// the script cache and the function libraries.
 type luaEngine struct {
-	mu      sync.Mutex // guards L, scripts; held for a script's run
-	L       *lua.LState
+	mu      sync.Mutex            // guards vm, fvm, scripts, libs, funcs; held for a script's run
+	vm      *luaVM                // EVAL's state, nil until first used or after SCRIPT FLUSH
 	scripts map[string]*luaScript // by lower-case SHA1 hex
 	// per-run state, valid while a script runs (under mu)
 	run *scriptRun
-	// globals is where the protected globals table reads from.
-	globals *lua.LTable
+
+	// Functions (functions.go): their own state, as in Redis.
+	fvm       *luaVM
+	libs      map[string]*luaLibrary  // by name (case-sensitive)
+	funcs     map[string]*luaFunction // by lower-case name
+	loading   *luaLibrary             // the library FUNCTION LOAD is running
+	libCount  atomic.Int64            // read by FUNCTION STATS without mu
+	funcCount atomic.Int64
 
 	// Busy scripts: read without mu by other clients.
 	running atomic.Bool
 	startMs atomic.Int64 // when the running script started
 	wrote   atomic.Bool  // the running script called a write command
 	killed  atomic.Bool  // SCRIPT KILL stopped it
-	busyMs  atomic.Int64 // busy threshold in ms; 0 means defaultBusyMs
+	isFunc  atomic.Bool  // the running script is a function (FCALL)
+	busyMs  atomic.Int64 // busy threshold in ms for tests; 0 means the config's
 	killMu  sync.Mutex
 	cancel  context.CancelFunc // stops the running script
+	runName string             // the running function's name (under killMu)
+	runArgv [][]byte           // the running FCALL's arguments (under killMu)
+}
+
+// luaVM is one Lua state with Redis's protected globals: the globals table
+// stays empty and reads go through __index to cur (the API for scripts, or
+// the smaller one FUNCTION LOAD runs a library with).
+type luaVM struct {
+	L       *lua.LState
+	globals *lua.LTable // the API scripts and functions see
+	loadAPI *lua.LTable // the API a library's body sees while it loads
+	cur     *lua.LTable
 }
 
 // defaultBusyMs is Redis's busy-reply-threshold (lua-time-limit) default.
 const defaultBusyMs = 5000
 
-// busy reports whether a script has run past the busy threshold.
-func (e *luaEngine) busy() bool {
+// busy reports whether a script has run past the busy threshold
+// (busy-reply-threshold, which CONFIG SET may change at run time).
+func (s *Server) scriptBusy() bool {
+	e := &s.lua
 	if !e.running.Load() {
 		return false
 	}
 	limit := e.busyMs.Load()
 	if limit <= 0 {
-		limit = defaultBusyMs
+		limit = int64(s.Config().BusyReplyThreshold)
 	}
 	return time.Now().UnixMilli()-e.startMs.Load() >= limit
 }
 
-// kill is SCRIPT KILL.
-func (e *luaEngine) kill() error {
+// busyError is the -BUSY reply while a script runs past the threshold: it
+// names the command that can stop it.
+func (e *luaEngine) busyError() respError {
+	if e.isFunc.Load() {
+		return errBusyFunction
+	}
+	return errBusy
+}
+
+// kill is SCRIPT KILL (function false) and FUNCTION KILL (true).
+func (e *luaEngine) kill(function bool) error {
 	e.killMu.Lock()
 	defer e.killMu.Unlock()
 	if !e.running.Load() || e.cancel == nil {
@@ -72,14 +103,21 @@ func (e *luaEngine) kill() error {
 	if e.wrote.Load() {
 		return errUnkillable
 	}
+	if isFunc := e.isFunc.Load(); isFunc != function {
+		if isFunc {
+			return errBusyFunction
+		}
+		return errBusy
+	}
 	e.killed.Store(true)
 	e.cancel()
 	return nil
 }
 
 type luaScript struct {
-	body string
-	fn   *lua.LFunction
+	body  string
+	fn    *lua.LFunction
+	flags scriptFlags
 }
 
 // scriptRun is one running script.
@@ -88,7 +126,10 @@ type scriptRun struct {
 	lc       *client // the script's own client: its db, its reply buffer
 	sha      string
 	readOnly bool
-	resp     int // redis.setresp
+	resp     int      // redis.setresp
+	oom      bool     // memory was over maxmemory when the script started
+	allowOOM bool     // the allow-oom flag
+	argv     [][]byte // FCALL's arguments, for FUNCTION STATS
 }
 
 func sha1hex(b []byte) string {
@@ -96,21 +137,35 @@ func sha1hex(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// engine returns the server's Lua engine, creating the state on first use.
-// The caller holds e.mu.
+// luaState returns the server's Lua engine, creating EVAL's state on first
+// use. The caller holds e.mu.
 func (s *Server) luaState() *luaEngine {
 	e := &s.lua
-	if e.L == nil {
-		e.L = s.newLuaState()
+	if e.vm == nil {
+		e.vm = s.newLuaVM(false)
 		e.scripts = make(map[string]*luaScript)
 	}
 	return e
 }
 
-// newLuaState builds a state with Redis's libraries and the redis table,
-// then makes the globals read-only as Redis 7.0 does.
-func (s *Server) newLuaState() *lua.LState {
+// redisVersionNum is redis.REDIS_VERSION_NUM for redisVersionCompat:
+// 0x00MMmmpp.
+func redisVersionNum() int {
+	n, shift := 0, 16
+	for _, part := range strings.SplitN(redisVersionCompat, ".", 3) {
+		v, _ := strconv.Atoi(part)
+		n |= v << shift
+		shift -= 8
+	}
+	return n
+}
+
+// newLuaVM builds a state with Redis's libraries and the redis table, then
+// protects the globals and the library tables as Redis 7.0 does. A state
+// for functions also gets the API FUNCTION LOAD runs libraries with.
+func (s *Server) newLuaVM(functions bool) *luaVM {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	vm := &luaVM{L: L}
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction
@@ -129,6 +184,27 @@ func (s *Server) newLuaState() *lua.LState {
 	L.SetGlobal("loadfile", lua.LNil)
 	L.SetGlobal("dofile", lua.LNil)
 	L.SetGlobal("print", lua.LNil)
+	// tostring prints numbers as Lua 5.1 does (%.14g: "nan", "inf",
+	// 14 significant digits), not as Go does.
+	if orig, ok := L.GetGlobal("tostring").(*lua.LFunction); ok {
+		L.SetGlobal("tostring", L.NewFunction(func(L *lua.LState) int {
+			if n, ok := L.Get(1).(lua.LNumber); ok {
+				L.Push(lua.LString(luaNumberString(float64(n))))
+				return 1
+			}
+			top := L.GetTop()
+			L.Push(orig)
+			for i := 1; i <= top; i++ {
+				L.Push(L.Get(i))
+			}
+			L.Call(top, 1)
+			return 1
+		}))
+	}
+	L.SetGlobal("cjson", openCjsonLib(L))
+	L.SetGlobal("cmsgpack", openCmsgpackLib(L))
+	L.SetGlobal("bit", openBitLib(L))
+	L.SetGlobal("struct", openStructLib(L))
 
 	r := L.NewTable()
 	reg := func(name string, fn lua.LGFunction) { r.RawSetString(name, L.NewFunction(fn)) }
@@ -153,7 +229,7 @@ func (s *Server) newLuaState() *lua.LState {
 		L.Push(lua.LString(sha1hex([]byte(L.ToString(1)))))
 		return 1
 	})
-	reg("log", func(L *lua.LState) int {
+	logFn := L.NewFunction(func(L *lua.LState) int {
 		if L.GetTop() < 2 {
 			luaRaise(L, "ERR redis.log() requires two arguments or more.")
 		}
@@ -164,6 +240,7 @@ func (s *Server) newLuaState() *lua.LState {
 		s.log.Info(strings.Join(parts, " "), "source", "lua")
 		return 0
 	})
+	r.RawSetString("log", logFn)
 	reg("setresp", func(L *lua.LState) int {
 		if L.GetTop() != 1 {
 			luaRaise(L, "ERR redis.setresp() requires one argument.")
@@ -179,12 +256,15 @@ func (s *Server) newLuaState() *lua.LState {
 	})
 	reg("replicate_commands", func(L *lua.LState) int { L.Push(lua.LTrue); return 1 })
 	reg("set_repl", func(L *lua.LState) int { return 0 })
-	for name, v := range map[string]int{
-		"REPL_NONE": 0, "REPL_AOF": 1, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_ALL": 3,
-		"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3,
-	} {
+	logLevels := map[string]int{"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3}
+	for name, v := range logLevels {
 		r.RawSetString(name, lua.LNumber(v))
 	}
+	for name, v := range map[string]int{"REPL_NONE": 0, "REPL_AOF": 1, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_ALL": 3} {
+		r.RawSetString(name, lua.LNumber(v))
+	}
+	r.RawSetString("REDIS_VERSION", lua.LString(redisVersionCompat))
+	r.RawSetString("REDIS_VERSION_NUM", lua.LNumber(redisVersionNum()))
 	L.SetGlobal("redis", r)
 
 	// pcall hands scripts the message of a redis.call error, not the
@@ -204,22 +284,40 @@ pcall = function(...) return fix(orig(...)) end`); err != nil {
 	// Read-only globals, as with Redis 7.0's protected globals: the
 	// globals table stays empty and reads go to a backing table through
 	// __index, so assigning any global (existing or not) reaches
-	// __newindex and fails, and reading a missing one fails.
+	// __newindex and fails, and reading a missing one fails. The library
+	// tables (string, redis, cjson…) are read-only too.
 	g := L.Get(lua.GlobalsIndex).(*lua.LTable)
 	backing := L.NewTable()
 	var names []lua.LValue
-	g.ForEach(func(k, v lua.LValue) { backing.RawSet(k, v); names = append(names, k) })
+	g.ForEach(func(k, v lua.LValue) {
+		if t, ok := v.(*lua.LTable); ok && k != lua.LString("_G") {
+			v = readonlyTable(L, t, false)
+		}
+		backing.RawSet(k, v)
+		names = append(names, k)
+	})
 	for _, k := range names {
 		g.RawSet(k, lua.LNil)
 	}
-	s.lua.globals = backing
+	vm.globals, vm.cur = backing, backing
+	if functions {
+		// A library's body sees only redis.register_function, redis.log,
+		// the LOG_ levels and the version, and an error for anything else.
+		lr := L.NewTable()
+		lr.RawSetString("register_function", L.NewFunction(s.luaRegisterFunction))
+		lr.RawSetString("log", logFn)
+		for name, v := range logLevels {
+			lr.RawSetString(name, lua.LNumber(v))
+		}
+		lr.RawSetString("REDIS_VERSION", lua.LString(redisVersionCompat))
+		lr.RawSetString("REDIS_VERSION_NUM", lua.LNumber(redisVersionNum()))
+		vm.loadAPI = L.NewTable()
+		vm.loadAPI.RawSetString("redis", readonlyTable(L, lr, true))
+	}
 	mt := L.NewTable()
-	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
-		L.RaiseError("Attempt to modify a readonly table")
-		return 0
-	}))
+	mt.RawSetString("__newindex", L.NewFunction(luaReadonlyError))
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		v := backing.RawGet(L.Get(2))
+		v := vm.cur.RawGet(L.Get(2))
 		if v == lua.LNil {
 			L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.ToString(2))
 		}
@@ -228,7 +326,36 @@ pcall = function(...) return fix(orig(...)) end`); err != nil {
 	}))
 	mt.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(g, mt)
-	return L
+	return vm
+}
+
+func luaReadonlyError(L *lua.LState) int {
+	L.RaiseError("Attempt to modify a readonly table")
+	return 0
+}
+
+// readonlyTable returns an empty proxy whose reads go to t and whose
+// writes fail; strict makes reading a missing field fail too, as Redis's
+// error metatable does.
+func readonlyTable(L *lua.LState, t *lua.LTable, strict bool) *lua.LTable {
+	proxy := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__newindex", L.NewFunction(luaReadonlyError))
+	if strict {
+		mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+			v := t.RawGet(L.Get(2))
+			if v == lua.LNil {
+				L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.ToString(2))
+			}
+			L.Push(v)
+			return 1
+		}))
+	} else {
+		mt.RawSetString("__index", t)
+	}
+	mt.RawSetString("__metatable", lua.LFalse)
+	L.SetMetatable(proxy, mt)
+	return proxy
 }
 
 // luaRaise raises an error reply (a table with err) from a Go function,
@@ -240,14 +367,99 @@ func luaRaise(L *lua.LState, msg string) {
 	L.Error(t, 0)
 }
 
+// Script flags, from an EVAL script's shebang or register_function.
+type scriptFlags uint8
+
+const (
+	flagScriptNoWrites scriptFlags = 1 << iota
+	flagScriptAllowOOM
+	flagScriptAllowStale
+	flagScriptNoCluster
+	flagScriptAllowCrossSlot
+	flagScriptEvalCompat // an EVAL script without a shebang: today's rules
+)
+
+// scriptFlagNames lists the flags in Redis's order (FUNCTION LIST shows
+// them so).
+var scriptFlagNames = []struct {
+	flag scriptFlags
+	name string
+}{
+	{flagScriptNoWrites, "no-writes"},
+	{flagScriptAllowOOM, "allow-oom"},
+	{flagScriptAllowStale, "allow-stale"},
+	{flagScriptNoCluster, "no-cluster"},
+	{flagScriptAllowCrossSlot, "allow-cross-slot-keys"},
+}
+
+// scriptShebang is evalExtractShebangFlags: the flags of an EVAL script and
+// the length of its "#!lua ..." line (0 without one).
+func scriptShebang(body []byte) (scriptFlags, int, error) {
+	if len(body) < 2 || body[0] != '#' || body[1] != '!' {
+		return flagScriptEvalCompat, 0, nil
+	}
+	end := bytesIndexByte(body, '\n')
+	if end < 0 {
+		return 0, 0, respError("ERR Invalid script shebang")
+	}
+	parts, ok := splitArgs(body[:end])
+	if !ok || len(parts) == 0 {
+		return 0, 0, respError("ERR Invalid engine in script shebang")
+	}
+	if string(parts[0]) != "#!lua" {
+		return 0, 0, respError(sanitize("ERR Unexpected engine in script shebang: " + string(parts[0])))
+	}
+	var flags scriptFlags
+	for _, part := range parts[1:] {
+		if !strings.HasPrefix(string(part), "flags=") {
+			return 0, 0, respError(sanitize("ERR Unknown lua shebang option: " + string(part)))
+		}
+		list := string(part[6:])
+		if list == "" {
+			continue
+		}
+		for _, name := range strings.Split(list, ",") {
+			f, ok := lookupScriptFlag(name, false)
+			if !ok {
+				return 0, 0, respError(sanitize("ERR Unexpected flag in script shebang: " + name))
+			}
+			flags |= f
+		}
+	}
+	return flags, end, nil
+}
+
+func lookupScriptFlag(name string, nocase bool) (scriptFlags, bool) {
+	for _, f := range scriptFlagNames {
+		if f.name == name || (nocase && strings.EqualFold(f.name, name)) {
+			return f.flag, true
+		}
+	}
+	return 0, false
+}
+
+func bytesIndexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
 // compile returns the cached script for body, compiling it on a miss.
-// The caller holds e.mu.
+// The caller holds e.mu. A shebang line is left out of the compiled code
+// but its line feed is kept, so line numbers stay the user's.
 func (e *luaEngine) compile(body []byte) (string, *luaScript, error) {
 	sha := sha1hex(body)
 	if sc := e.scripts[sha]; sc != nil {
 		return sha, sc, nil
 	}
-	fn, err := e.L.Load(strings.NewReader(string(body)), "user_script")
+	flags, skip, err := scriptShebang(body)
+	if err != nil {
+		return "", nil, err
+	}
+	fn, err := e.vm.L.Load(strings.NewReader(string(body[skip:])), "user_script")
 	if err != nil {
 		msg := err.Error()
 		if ae, ok := err.(*lua.ApiError); ok {
@@ -255,7 +467,7 @@ func (e *luaEngine) compile(body []byte) (string, *luaScript, error) {
 		}
 		return "", nil, respError("ERR Error compiling script (new function): " + firstLine(msg))
 	}
-	sc := &luaScript{body: string(body), fn: fn}
+	sc := &luaScript{body: string(body), fn: fn, flags: flags}
 	e.scripts[sha] = sc
 	return sha, sc, nil
 }
@@ -302,28 +514,65 @@ func (s *Server) evalGeneric(c *client, argv [][]byte, bySHA, readOnly bool) err
 			return err
 		}
 	}
-	return s.runScript(c, sha, sc, keys, args, readOnly)
+	run, err := s.prepareRun(c, sc.flags, readOnly)
+	if err != nil {
+		return err
+	}
+	run.sha = sha
+	g := e.vm.globals
+	g.RawSetString("KEYS", bytesTable(e.vm.L, keys))
+	g.RawSetString("ARGV", bytesTable(e.vm.L, args))
+	return s.runLua(c, e.vm, sc.fn, run, nil, nil, "")
 }
 
-// runScript runs a compiled script and writes its reply to c.
-func (s *Server) runScript(c *client, sha string, sc *luaScript, keys, args [][]byte, readOnly bool) error {
+// prepareRun is scriptPrepareForRun: the checks a script's flags call for
+// before it runs, and its run state. readOnly is EVAL_RO, EVALSHA_RO or
+// FCALL_RO.
+func (s *Server) prepareRun(c *client, flags scriptFlags, readOnly bool) (*scriptRun, error) {
+	oom := s.Config().Maxmemory > 0 && s.store != nil && s.store.OverLimit()
+	run := &scriptRun{caller: c, resp: 2, oom: oom}
+	if flags&flagScriptEvalCompat == 0 {
+		if flags&(flagScriptAllowOOM|flagScriptNoWrites) == 0 && oom {
+			return nil, errScriptOOM
+		}
+		if flags&flagScriptNoWrites == 0 && readOnly {
+			return nil, errScriptWriteRO
+		}
+		if flags&flagScriptNoWrites != 0 {
+			readOnly = true
+		}
+		run.allowOOM = flags&flagScriptAllowOOM != 0
+	}
+	run.readOnly = readOnly
+	return run, nil
+}
+
+// runLua runs fn on vm and writes its reply to c: an EVAL script (keys and
+// args in KEYS and ARGV already, fname empty) or a function called with
+// keys and args as its two arguments.
+func (s *Server) runLua(c *client, vm *luaVM, fn *lua.LFunction, run *scriptRun, keys, args [][]byte, fname string) error {
 	e := &s.lua
-	L := e.L
+	L := vm.L
 	lc := &client{srv: s, db: c.db, authenticated: true, id: -1}
+	lc.user.Store(c.user.Load()) // redis.call runs with the caller's ACL user (acl.go)
 	lc.w.proto = 2
-	run := &scriptRun{caller: c, lc: lc, sha: sha, readOnly: readOnly, resp: 2}
+	run.lc = lc
 	e.run = run
 	defer func() { e.run = nil }()
-
-	g := e.globals
-	g.RawSetString("KEYS", bytesTable(L, keys))
-	g.RawSetString("ARGV", bytesTable(L, args))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	e.killMu.Lock()
 	e.cancel = cancel
 	e.wrote.Store(false)
 	e.killed.Store(false)
+	e.isFunc.Store(fname != "")
+	e.runName = fname
+	e.runArgv = nil
+	if fname != "" {
+		for _, a := range run.argv {
+			e.runArgv = append(e.runArgv, append([]byte(nil), a...))
+		}
+	}
 	e.startMs.Store(time.Now().UnixMilli())
 	e.running.Store(true)
 	e.killMu.Unlock()
@@ -331,15 +580,23 @@ func (s *Server) runScript(c *client, sha string, sc *luaScript, keys, args [][]
 	defer func() {
 		e.killMu.Lock()
 		e.running.Store(false)
+		e.isFunc.Store(false)
 		e.cancel = nil
+		e.runName, e.runArgv = "", nil
 		e.killMu.Unlock()
 		cancel()
 		L.RemoveContext()
 	}()
 
 	top := L.GetTop()
-	L.Push(sc.fn)
-	err := L.PCall(0, 1, L.NewFunction(luaErrorHandler))
+	L.Push(fn)
+	nargs := 0
+	if fname != "" {
+		L.Push(bytesTable(L, keys))
+		L.Push(bytesTable(L, args))
+		nargs = 2
+	}
+	err := L.PCall(nargs, 1, L.NewFunction(luaErrorHandler))
 	defer L.SetTop(top)
 	if err != nil {
 		var obj lua.LValue = lua.LString(err.Error())
@@ -351,7 +608,11 @@ func (s *Server) runScript(c *client, sha string, sc *luaScript, keys, args [][]
 				t.RawSetString("err", lua.LString("ERR Script killed by user with SCRIPT KILL..."))
 			}
 		}
-		return scriptError(obj, sha)
+		name := run.sha
+		if fname != "" {
+			name = fname
+		}
+		return scriptError(obj, name)
 	}
 	luaToResp(&c.w, L.Get(-1), run.resp, L)
 	return nil
@@ -442,7 +703,8 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 		case lua.LString:
 			argv[i-1] = []byte(string(v))
 		case lua.LNumber:
-			argv[i-1] = []byte(luaNumberString(float64(v)))
+			// Redis formats number arguments with %.17g, not Lua's %.14g.
+			argv[i-1] = []byte(cFormatG(float64(v), 17))
 		default:
 			return fail("ERR Lua redis lib command arguments must be strings or integers")
 		}
@@ -463,8 +725,16 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 	if cmd.has(flagNoScript) {
 		return fail(string(errNotFromScript))
 	}
+	if msg := s.aclScriptCheck(run.caller, run.lc, cmd, argv); msg != "" { // acl.go
+		return fail(msg)
+	}
 	if run.readOnly && cmd.has(flagWrite) {
 		return fail("ERR Write commands are not allowed from read-only scripts.")
+	}
+	// scriptVerifyOOM: over maxmemory when the script started, a command
+	// that may grow memory is refused until the script has written.
+	if !run.allowOOM && run.oom && cmd.has(flagDenyOOM) && !s.lua.wrote.Load() {
+		return fail(string(errOOM))
 	}
 	if cmd.has(flagWrite) {
 		s.lua.wrote.Store(true)
@@ -497,10 +767,7 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 
 // luaNumberString formats a Lua number as Lua 5.1's tostring (%.14g).
 func luaNumberString(f float64) string {
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-		return strconv.FormatInt(int64(f), 10)
-	}
-	return strconv.FormatFloat(f, 'g', 14, 64)
+	return cFormatG(f, 14)
 }
 
 var errBadReply = errors.New("bad reply from command")

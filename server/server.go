@@ -74,6 +74,9 @@ type Server struct {
 	info       infoState // INFO's samples, peaks and ids (info.go)
 
 	blocking blockRegistry // clients parked by blocking commands (blocking.go)
+	aof      aofState      // append-only file: loading, durability, rewrites (aof.go)
+
+	outLimits atomic.Pointer[outLimits] // client-output-buffer-limit, parsed (pubsub.go)
 
 	rlStats rateLimitStats // rate-limit decisions per command and result (ratelimit_stats.go)
 
@@ -85,6 +88,9 @@ type Server struct {
 
 	gate txnGate   // MULTI/EXEC and scripts run exclusively (multi.go)
 	lua  luaEngine // EVAL's Lua state and script cache (scripting.go)
+	acl  aclState  // ACL users and log (acl.go)
+
+	prop propagator // effective commands to the AOF (propagate.go)
 }
 
 // New builds a server; it does not listen until Serve.
@@ -105,17 +111,27 @@ func New(opts Options) *Server {
 	}
 	s.cfg.Store(opts.Config)
 	s.table = buildTable(commandGroups()...)
+	// Each write row's propagation rule (propagate.go).
+	s.table.attachPropRules()
+	s.initACL(opts.Config) // users; requirepass is the default user's password (acl.go); before disabling, as Redis's orig_commands
 	s.disableCommands(opts.Config.DisableCommands)
 	s.activeExpire.Store(true)
 	s.lastSave.Store(time.Now().Unix())
 	s.stats.errorStats = make(map[string]int64)
 	s.blocking.init()
+	s.aof.init()
+	// With appendonly yes the server answers -LOADING from its first
+	// connection until StartAOF has replayed the files.
+	s.aof.loading.Store(opts.Config.Appendonly)
 	s.applyEviction(opts.Config) // maxmemory and policy (eviction.go)
 	s.pubsub.init()
+	s.applyObservability(opts.Config) // key prefixes, keymiss (observe.go)
 	if s.store != nil {
 		s.store.SetReadyHook(s.readyHook)
 		s.store.SetExpiredHook(s.expiredHook)
 		s.store.SetEvictedHook(s.evictedHook)
+		s.store.SetPropagateHook(s.propagateDel) // propagate.go
+		s.store.SetMissHook(s.missHook)          // keymiss events (observe.go)
 	}
 	return s
 }
@@ -161,7 +177,7 @@ func (s *Server) accept(conn net.Conn) {
 		refuse(conn, maxClientsMessage)
 		return
 	}
-	if protectedModeRefuses(cfg, conn.RemoteAddr()) {
+	if s.acl.defaultNoPass() && protectedModeRefuses(cfg, conn.RemoteAddr()) {
 		s.stats.rejectedConnections.Add(1)
 		refuse(conn, protectedModeMessage)
 		return
@@ -181,8 +197,9 @@ func (s *Server) accept(conn net.Conn) {
 		addr:          conn.RemoteAddr().String(),
 		laddr:         conn.LocalAddr().String(),
 		born:          time.Now(),
-		authenticated: cfg.Requirepass == "",
+		authenticated: !s.acl.authRequired.Load(),
 	}
+	c.user.Store(s.acl.def)
 	c.w.proto = 2
 	c.proto = 2
 	c.rd = newReader(countingReader{conn, &s.stats.netInputBytes}, readLimits{
@@ -229,9 +246,11 @@ func (s *Server) serveConn(c *client) {
 		s.clientsMu.Unlock()
 	}()
 	beforeRead := func() error {
+		s.flushBroadcasts() // BCAST invalidations of the batch (tracking.go)
 		if err := c.pushBeforeRead(); err != nil {
 			return err
 		}
+		s.awaitDurable(c) // no reply before its write is durable (aof.go)
 		if err := c.flush(); err != nil {
 			return err
 		}
@@ -261,7 +280,11 @@ func (s *Server) serveConn(c *client) {
 		}
 		c.pushAfterRead()
 		s.dispatch(c, argv)
+		if c.checkOutputLimit() { // client-output-buffer-limit (pubsub.go)
+			return
+		}
 		if c.closeAfter || c.killed.Load() {
+			s.awaitDurable(c)
 			c.flush()
 			return
 		}
@@ -304,6 +327,9 @@ func (s *Server) RunBackground(ctx context.Context) {
 			s.store.ExpireCycle(&cursor, period/4)
 		}
 		s.evictInBackground(period / 4)
+		s.autoRewrite(s.Config()) // aof.go
+		// BCAST invalidations from expiry and eviction (tracking.go).
+		s.flushBroadcasts()
 		s.sampleMetrics(time.Now())
 	}
 }

@@ -35,10 +35,12 @@ func (s *Server) Shutdown(grace time.Duration) int {
 		}
 		select {
 		case <-done:
+			s.closeAOFLogged()
 			return 0
 		case <-deadline.C:
 			forced := len(s.snapshotClients())
 			s.Close()
+			s.closeAOFLogged()
 			return forced
 		case <-tick.C:
 		}

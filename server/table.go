@@ -102,6 +102,10 @@ type command struct {
 	subIndex map[string]*command
 
 	stats cmdStats
+
+	prop propRule // how a write propagates to the AOF (propagate.go)
+
+	aclInfo *aclCmd // ACL id, categories, key and channel rules (acl.go)
 }
 
 // cmdStats are the runtime counters INFO commandstats reports.

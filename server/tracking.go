@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,8 +19,14 @@ import (
 // REDIRECT, its redirect target gets it (a RESP2 target only while it is
 // subscribed, as the message on __redis__:invalidate), and the entry goes.
 // BCAST clients register prefixes instead and hear about every write to a
-// key that starts with one. Delivery goes through the target's push queue
-// (pubsub.go), so a client's own invalidations come after its reply.
+// key that starts with one: as in Redis, the keys written are collected per
+// prefix and sent as one message per prefix (keys in byte order) when a
+// client finishes its batch of pipelined commands (where Redis's event loop
+// would reach beforeSleep) or at the next background tick (expiry and
+// eviction), see flushBroadcasts. Delivery goes through the target's push
+// queue (pubsub.go), so a client's own invalidations come after its reply.
+// When a REDIRECT target has gone, the tracking client (RESP3) is told with
+// a tracking-redir-broken push each time an invalidation is due.
 // Invalidation is per write command, not per modified key: apart from the
 // cases writeChangedNothing recognises, a write that changed nothing still
 // invalidates its keys, which only costs the client a refetch.
@@ -34,6 +41,7 @@ type trackState struct {
 	optin    bool
 	optout   bool
 	noloop   bool
+	broken   bool // an invalidation found the redirect target gone
 	redirect int64
 	prefixes []string
 
@@ -46,13 +54,23 @@ type trackingTable struct {
 	n     atomic.Int32 // clients with tracking on
 	mu    sync.Mutex
 	keys  map[string]map[int64]struct{}
-	bcast map[string]map[int64]struct{} // prefix -> BCAST clients
+	bcast map[string]*bcastState // prefix -> its clients and pending keys
+	// bcastPending: some prefix has keys waiting for flushBroadcasts.
+	bcastPending atomic.Bool
+}
+
+// bcastState is one BCAST prefix: its clients and the keys written since
+// the last flush, each with the id of the client that wrote it last (0 for
+// expiry and eviction), for NOLOOP.
+type bcastState struct {
+	clients map[int64]struct{}
+	keys    map[string]int64
 }
 
 func (t *trackingTable) lazyInit() {
 	if t.keys == nil {
 		t.keys = make(map[string]map[int64]struct{})
-		t.bcast = make(map[string]map[int64]struct{})
+		t.bcast = make(map[string]*bcastState)
 	}
 }
 
@@ -80,13 +98,13 @@ func (c *client) trackingListInfo() (flags []byte, redir int64) {
 		return nil, -1
 	}
 	t.mu.Lock()
-	on, bcast, redirect := t.on, t.bcast, t.redirect
+	on, bcast, broken, redirect := t.on, t.bcast, t.broken, t.redirect
 	t.mu.Unlock()
 	if !on {
 		return nil, -1
 	}
 	flags = append(flags, 't')
-	if redirect != 0 && redirect != c.id && c.srv.clientByID(redirect) == nil {
+	if broken {
 		flags = append(flags, 'R')
 	}
 	if bcast {
@@ -162,6 +180,11 @@ func cmdClientTracking(c *client, _ *store.Tx, argv [][]byte) error {
 	if t.on && ((optin && t.optout) || (optout && t.optin)) {
 		return respError("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
 	}
+	if bcast {
+		if err := checkPrefixCollisions(c, t, prefixes); err != nil {
+			return err
+		}
+	}
 	if bcast && len(prefixes) == 0 {
 		prefixes = []string{""}
 	}
@@ -171,6 +194,7 @@ func cmdClientTracking(c *client, _ *store.Tx, argv [][]byte) error {
 	t.mu.Lock()
 	wasOn := t.on
 	t.on, t.bcast, t.optin, t.optout, t.noloop, t.redirect = true, bcast, optin, optout, noloop, redirect
+	t.broken = false
 	for _, p := range prefixes {
 		if !containsString(t.prefixes, p) {
 			t.prefixes = append(t.prefixes, p)
@@ -185,12 +209,12 @@ func cmdClientTracking(c *client, _ *store.Tx, argv [][]byte) error {
 		tt.mu.Lock()
 		tt.lazyInit()
 		for _, p := range prefixes {
-			set := tt.bcast[p]
-			if set == nil {
-				set = make(map[int64]struct{})
-				tt.bcast[p] = set
+			bs := tt.bcast[p]
+			if bs == nil {
+				bs = &bcastState{clients: make(map[int64]struct{}), keys: make(map[string]int64)}
+				tt.bcast[p] = bs
 			}
-			set[c.id] = struct{}{}
+			bs.clients[c.id] = struct{}{}
 		}
 		tt.mu.Unlock()
 	}
@@ -217,6 +241,7 @@ func (c *client) trackingOff() {
 	wasOn := t.on
 	prefixes := t.prefixes
 	t.on, t.bcast, t.optin, t.optout, t.noloop, t.redirect, t.prefixes = false, false, false, false, false, 0, nil
+	t.broken = false
 	t.mu.Unlock()
 	t.caching = 0
 	if !wasOn {
@@ -227,9 +252,9 @@ func (c *client) trackingOff() {
 	if len(prefixes) > 0 {
 		tt.mu.Lock()
 		for _, p := range prefixes {
-			if set := tt.bcast[p]; set != nil {
-				delete(set, c.id)
-				if len(set) == 0 {
+			if bs := tt.bcast[p]; bs != nil {
+				delete(bs.clients, c.id)
+				if len(bs.clients) == 0 {
 					delete(tt.bcast, p)
 				}
 			}
@@ -300,7 +325,7 @@ func clientTrackinginfo(c *client) error {
 		if t.noloop {
 			flags = append(flags, "noloop")
 		}
-		if t.redirect != 0 && t.redirect != c.id && c.srv.clientByID(t.redirect) == nil {
+		if t.broken {
 			flags = append(flags, "broken_redirect")
 		}
 	}
@@ -317,8 +342,10 @@ func clientTrackinginfo(c *client) error {
 		c.w.Int(-1)
 	}
 	c.w.BulkString("prefixes")
-	c.w.Array(len(t.prefixes))
-	for _, p := range t.prefixes {
+	prefixes := slices.Clone(t.prefixes)
+	slices.Sort(prefixes) // Redis keeps them in a radix tree
+	c.w.Array(len(prefixes))
+	for _, p := range prefixes {
 		c.w.BulkString(p)
 	}
 	return nil
@@ -405,10 +432,15 @@ func (s *Server) invalidateKey(from *client, key []byte) {
 		}
 		delete(tt.keys, string(key))
 	}
-	for p, set := range tt.bcast {
-		if strings.HasPrefix(string(key), p) {
-			for id := range set {
-				ids = append(ids, id)
+	if len(tt.bcast) > 0 {
+		var writer int64
+		if from != nil {
+			writer = from.id
+		}
+		for p, bs := range tt.bcast {
+			if strings.HasPrefix(string(key), p) {
+				bs.keys[string(key)] = writer
+				tt.bcastPending.Store(true)
 			}
 		}
 	}
@@ -434,6 +466,17 @@ func (s *Server) trackingFlush(from *client) {
 
 // sendInvalidation delivers one invalidation for tracker (key nil: flush).
 func (s *Server) sendInvalidation(from, tracker *client, key []byte) {
+	if key == nil {
+		s.sendTracking(from, tracker, nil)
+		return
+	}
+	s.sendTracking(from, tracker, [][]byte{key})
+}
+
+// sendTracking delivers ["invalidate", keys] for tracker (keys nil: the
+// flush message, a null), to the tracker or its redirect target, as Redis's
+// sendTrackingMessage.
+func (s *Server) sendTracking(from, tracker *client, keys [][]byte) {
 	t := tracker.trk.Load()
 	if t == nil {
 		return
@@ -448,6 +491,7 @@ func (s *Server) sendInvalidation(from, tracker *client, key []byte) {
 	if redirect != 0 && redirect != tracker.id {
 		target = s.clientByID(redirect)
 		if target == nil {
+			s.redirBroken(tracker, t, redirect)
 			return
 		}
 	}
@@ -470,13 +514,146 @@ func (s *Server) sendInvalidation(from, tracker *client, key []byte) {
 	default:
 		return // RESP2 without a subscribed redirect target: nowhere to say it
 	}
-	if key == nil {
+	if keys == nil {
 		w.Null()
 	} else {
-		w.Array(1)
-		w.Bulk(key)
+		w.Array(len(keys))
+		for _, k := range keys {
+			w.Bulk(k)
+		}
 	}
 	p.enqueue(w.buf)
+}
+
+// redirBroken notes that tracker's redirect target has gone and, for a
+// RESP3 tracker, says so: ["tracking-redir-broken", id].
+func (s *Server) redirBroken(tracker *client, t *trackState, redirect int64) {
+	t.mu.Lock()
+	t.broken = true
+	t.mu.Unlock()
+	tracker.mu.Lock()
+	proto := tracker.proto
+	tracker.mu.Unlock()
+	p := tracker.push.Load()
+	if proto != 3 || p == nil || tracker.killed.Load() {
+		return
+	}
+	w := Writer{proto: 3}
+	w.Push(2)
+	w.BulkString("tracking-redir-broken")
+	w.Int(redirect)
+	p.enqueue(w.buf)
+}
+
+// flushBroadcasts sends the keys collected for each BCAST prefix since the
+// last flush: one message per prefix and client, keys in byte order, a
+// NOLOOP client's own writes left out (Redis's
+// trackingBroadcastInvalidationMessages). It costs one atomic load when
+// nothing is pending.
+func (s *Server) flushBroadcasts() {
+	tt := s.tracking()
+	if !tt.bcastPending.Load() {
+		return
+	}
+	type batch struct {
+		keys    []string
+		writers []int64
+		clients []int64
+	}
+	var batches []batch
+	tt.mu.Lock()
+	tt.bcastPending.Store(false)
+	prefixes := make([]string, 0, len(tt.bcast))
+	for p, bs := range tt.bcast {
+		if len(bs.keys) > 0 {
+			prefixes = append(prefixes, p)
+		}
+	}
+	slices.Sort(prefixes) // Redis walks its prefix table in byte order
+	for _, p := range prefixes {
+		bs := tt.bcast[p]
+		b := batch{keys: make([]string, 0, len(bs.keys))}
+		for k := range bs.keys {
+			b.keys = append(b.keys, k)
+		}
+		slices.Sort(b.keys)
+		for _, k := range b.keys {
+			b.writers = append(b.writers, bs.keys[k])
+		}
+		for id := range bs.clients {
+			b.clients = append(b.clients, id)
+		}
+		clear(bs.keys)
+		batches = append(batches, b)
+	}
+	tt.mu.Unlock()
+	for _, b := range batches {
+		all := make([][]byte, len(b.keys))
+		for i, k := range b.keys {
+			all[i] = []byte(k)
+		}
+		for _, id := range b.clients {
+			tc := s.clientByID(id)
+			if tc == nil {
+				continue
+			}
+			keys := all
+			if t := tc.trk.Load(); t != nil {
+				t.mu.Lock()
+				noloop := t.noloop
+				t.mu.Unlock()
+				if noloop {
+					keys = nil
+					for i, k := range all {
+						if b.writers[i] != id {
+							keys = append(keys, k)
+						}
+					}
+					if len(keys) == 0 {
+						continue
+					}
+				}
+			}
+			s.sendTracking(nil, tc, keys)
+		}
+	}
+}
+
+// checkPrefixCollisions refuses BCAST prefixes that overlap (one is a
+// prefix of the other) with the client's prefixes or with each other, with
+// Redis 7.0's errors. Redis reports an overlap among the new prefixes found
+// after the first one and then goes on to enable tracking anyway, so the
+// client gets the error and then +OK: reproduced here.
+func checkPrefixCollisions(c *client, t *trackState, prefixes []string) error {
+	overlap := func(a, b string) bool {
+		n := min(len(a), len(b))
+		return a[:n] == b[:n]
+	}
+	t.mu.Lock()
+	existing := slices.Clone(t.prefixes)
+	t.mu.Unlock()
+	slices.Sort(existing)
+	for i, p := range prefixes {
+		for _, e := range existing {
+			if overlap(e, p) {
+				return respError(sanitize("ERR Prefix '" + p + "' overlaps with an existing prefix '" + e +
+					"'. Prefixes for a single client must not overlap."))
+			}
+		}
+		for _, q := range prefixes[i+1:] {
+			if overlap(p, q) {
+				err := respError(sanitize("ERR Prefix '" + p + "' overlaps with another provided prefix '" + q +
+					"'. Prefixes for a single client must not overlap."))
+				if i == 0 {
+					return err
+				}
+				c.w.Error(err)
+				c.srv.countError(err)
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 // pushInfo is INFO's pub/sub and tracking figures.

@@ -17,22 +17,20 @@ func (tx *Tx) GrowString(key []byte, n int) (buf []byte, grew bool, err error) {
 	if e == nil {
 		tx.SetString(key, make([]byte, n), SetOptions{Encoding: EncodingRaw})
 		_, e = tx.find(tx.db, key)
-		return e.str, true, nil
+		return e.str(), true, nil
 	}
 	if e.kind != KindString {
 		return nil, false, ErrWrongType
 	}
-	if len(e.str) < n {
+	if len(e.str()) < n {
 		before := e.size(string(key))
-		grown := make([]byte, n)
-		copy(grown, e.str)
-		e.str = grown
+		e = sh.growStr(key, e, n, n)
 		grew = true
 		sh.resize(string(key), e, before)
 	}
 	e.enc = EncodingRaw
 	tx.touch(e)
-	return e.str, grew, nil
+	return e.str(), grew, nil
 }
 
 // UnshareString returns key's existing string for editing in place, as
@@ -50,7 +48,7 @@ func (tx *Tx) UnshareString(key []byte) (buf []byte, ok bool, err error) {
 	}
 	e.enc = EncodingRaw
 	tx.touch(e)
-	return e.str, true, nil
+	return e.str(), true, nil
 }
 
 // ReplaceString swaps key's string for a copy of val, keeping its TTL, and

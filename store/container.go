@@ -28,17 +28,19 @@ func (tx *Tx) Container(key []byte, k Kind, create func() Container) (Container,
 			return nil, nil
 		}
 		tx.mustWrite()
-		e = &entry{obj: create(), kind: k}
+		e = newContainerEntry(create(), k)
 		tx.initAccess(e)
 		sh.put(string(key), e)
 	} else if e.kind != k {
 		return nil, ErrWrongType
+	} else {
+		tx.touch(e) // lookupKeyWrite updates the access clock too
 	}
 	if tx.write {
 		tx.dirty = true
 		tx.settle = append(tx.settle, touched{sh: sh, key: string(key), e: e, before: e.size(string(key))})
 	}
-	return e.obj, nil
+	return e.obj(), nil
 }
 
 // ReadContainer is Container for read commands: it counts a keyspace hit or
@@ -55,7 +57,7 @@ func (tx *Tx) ReadContainer(key []byte, k Kind) (Container, error) {
 		sh := tx.shardFor(tx.db, key)
 		tx.settle = append(tx.settle, touched{sh: sh, key: string(key), e: e, before: e.size(string(key))})
 	}
-	return e.obj, nil
+	return e.obj(), nil
 }
 
 // SetContainer stores c under key, replacing whatever was there (the
@@ -69,7 +71,7 @@ func (tx *Tx) SetContainer(key []byte, k Kind, c Container) {
 		}
 		return
 	}
-	e := &entry{obj: c, kind: k}
+	e := newContainerEntry(c, k)
 	tx.initAccess(e)
 	sh.put(string(key), e)
 }
@@ -82,7 +84,7 @@ func (tx *Tx) settleContainers() {
 		if !ok || cur != t.e {
 			continue // deleted or replaced inside the transaction
 		}
-		if t.e.obj.Len() == 0 {
+		if t.e.obj().Len() == 0 {
 			// Remove with the size it is accounted at.
 			t.sh.used.Add(t.e.size(t.key) - t.before)
 			t.sh.remove(t.key, t.e)

@@ -75,14 +75,22 @@ const entryOverhead = 80
 
 // entry is one key's value and metadata. It is reached only under its shard's
 // lock; access is atomic so that readers holding a read lock can update it.
+//
+// The struct holds no pointers, so that a string key costs one allocation
+// the garbage collector never scans (see layout.go): an inline entry is this
+// header followed by the key's bytes and then the value's. Other values (and
+// strings too long for the 32-bit lengths) live in a boxedEntry, which
+// begins with this header. str and obj read the value whatever the form.
 type entry struct {
-	str      []byte    // KindString
-	obj      Container // the other kinds
-	expireAt int64     // Unix ms; 0 means no expiry
+	expireAt int64 // Unix ms; 0 means no expiry
 	access   atomic.Uint32
-	ttlIdx   int32 // position in shard.ttlKeys, -1 when expireAt == 0
+	ttlIdx   int32  // position in shard.ttlKeys, -1 when expireAt == 0
+	keyLen   uint32 // formInline: key bytes after the header
+	strLen   uint32 // formInline: value bytes after the key
+	strCap   uint32 // formInline: value bytes reserved after the key
 	kind     Kind
 	enc      Encoding
+	form     entryForm
 }
 
 // size is the entry's contribution to used_memory.
@@ -90,17 +98,17 @@ func (e *entry) size(key string) int64 { return e.sizeLen(len(key)) }
 
 // sizeLen is size for a key of keyLen bytes.
 func (e *entry) sizeLen(keyLen int) int64 {
-	n := int64(keyLen + cap(e.str) + entryOverhead)
-	if e.obj != nil {
-		n += e.obj.MemSize()
+	n := int64(keyLen + cap(e.str()) + entryOverhead)
+	if obj := e.obj(); obj != nil {
+		n += obj.MemSize()
 	}
 	return n
 }
 
 // encodingName is what OBJECT ENCODING prints.
 func (e *entry) encodingName() string {
-	if e.obj != nil {
-		return e.obj.Encoding()
+	if obj := e.obj(); obj != nil {
+		return obj.Encoding()
 	}
 	switch e.enc {
 	case EncodingInt:

@@ -124,6 +124,7 @@ type evictState struct {
 func (s *Store) SetEvictedHook(fn func(db *DB, key []byte)) { s.ev.hook = fn }
 
 func (s *Store) evictedKey(db *DB, key string) {
+	s.countEvicted(key) // per-prefix counters (observe.go)
 	if s.ev.hook != nil {
 		s.ev.hook(db, []byte(key))
 	}
@@ -450,6 +451,18 @@ func (tx *Tx) touch(e *entry) {
 	nowMin := lfuMinutes(tx.now)
 	c := lfuIncr(lfuDecr(e.access.Load(), nowMin, cfg.LFUDecayTime), cfg.LFULogFactor)
 	e.access.Store(nowMin<<8 | c)
+}
+
+// touchReplaced is the access update of a value replaced in place (SET on
+// an existing string). Redis stores a new object: under LRU its clock is
+// now, whatever CLIENT NO-TOUCH says; under LFU it inherits the old
+// counter, which the write lookup has updated (unless NO-TOUCH).
+func (tx *Tx) touchReplaced(e *entry) {
+	if cfg := tx.db.store.ev.cfg.Load(); cfg == nil || !cfg.Policy.LFU() {
+		e.access.Store(uint32(tx.now))
+		return
+	}
+	tx.touch(e)
 }
 
 // NoTouch makes the transaction's reads leave access clocks alone (CLIENT

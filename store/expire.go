@@ -46,6 +46,9 @@ func (st *expireStats) record(sampled, expired int, elapsed time.Duration, cappe
 // ExpireCycle reclaims expired keys for at most budget and returns how many it
 // removed. It takes each shard's lock only briefly, one sample at a time.
 func (s *Store) ExpireCycle(cur *ExpireCursor, budget time.Duration) int {
+	if s.snap.loading.Load() {
+		return 0 // nothing expires while a file is replayed (SetLoading)
+	}
 	start := time.Now()
 	deadline := start.Add(budget)
 	removed, sampledTotal, capped := 0, 0, false

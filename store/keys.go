@@ -26,10 +26,10 @@ func (tx *Tx) Exists(key []byte) bool { return tx.KindOf(key) != KindNone }
 func (tx *Tx) Lookup(key []byte) (kind Kind, expireAt int64, ok bool) {
 	_, e := tx.find(tx.db, key)
 	if e == nil {
-		tx.db.store.misses.Add(1)
+		tx.countMiss(key)
 		return KindNone, 0, false
 	}
-	tx.db.store.hits.Add(1)
+	tx.countHit(key)
 	return e.kind, e.expireAt, true
 }
 
@@ -68,7 +68,7 @@ func (tx *Tx) SetExpireAt(key []byte, at int64) bool {
 	if e == nil {
 		return false
 	}
-	if at <= tx.now {
+	if at <= tx.now && !tx.db.store.snap.loading.Load() {
 		sh.remove(string(key), e)
 		return true
 	}
@@ -103,6 +103,7 @@ func (tx *Tx) Rename(src, dst []byte, nx bool) (bool, error) {
 		return false, nil
 	}
 	ssh.remove(string(src), e)
+	e = e.rekeyed(dst) // an inline key moves with a copy (layout.go)
 	dsh.put(string(dst), e)
 	tx.markReadyIfBlockable(tx.db, dst, e)
 	return true, nil
@@ -112,7 +113,7 @@ func (tx *Tx) Rename(src, dst []byte, nx bool) (bool, error) {
 // existing dst is left alone and CopyTo returns false.
 func (tx *Tx) CopyTo(dstDB *DB, src, dst []byte, replace bool) (bool, error) {
 	tx.mustWrite()
-	_, e := tx.find(tx.db, src)
+	e := tx.readEntry(src) // a read lookup, as Redis's copyCommand
 	if e == nil {
 		return false, nil
 	}
@@ -120,13 +121,15 @@ func (tx *Tx) CopyTo(dstDB *DB, src, dst []byte, replace bool) (bool, error) {
 	if old != nil && !replace {
 		return false, nil
 	}
-	dup := &entry{
-		str:      append([]byte(nil), e.str...),
-		obj:      cloneContainer(e.obj),
-		expireAt: e.expireAt,
-		kind:     e.kind,
-		enc:      e.enc,
+	var dup *entry
+	if e.kind == KindString {
+		v := e.str()
+		dup = newStringEntry(dst, v, len(v))
+	} else {
+		dup = newContainerEntry(cloneContainer(e.obj()), e.kind)
 	}
+	dup.expireAt = e.expireAt
+	dup.enc = e.enc
 	tx.initAccess(dup)
 	dsh.put(string(dst), dup)
 	tx.markReadyIfBlockable(dstDB, dst, dup)
@@ -176,8 +179,8 @@ func (tx *Tx) Object(key []byte) (ObjectInfo, bool) {
 		IdleSeconds: tx.idleSeconds(e),
 		Freq:        tx.lfuFreq(e),
 		SizeBytes:   e.size(string(key)),
-		Value:       e.str,
-		ValueCap:    cap(e.str),
+		Value:       e.str(),
+		ValueCap:    cap(e.str()),
 	}, true
 }
 
@@ -215,7 +218,7 @@ func (db *DB) ForEach(fn func(it Item)) {
 		sh.mu.RLock()
 		for k, e := range sh.m {
 			if e.expireAt == 0 || e.expireAt > now {
-				fn(Item{Key: k, Kind: e.kind, Str: e.str, Value: e.obj, ExpireAt: e.expireAt})
+				fn(Item{Key: k, Kind: e.kind, Str: e.str(), Value: e.obj(), ExpireAt: e.expireAt})
 			}
 		}
 		sh.mu.RUnlock()
@@ -228,7 +231,7 @@ func (tx *Tx) Item(key []byte) (Item, bool) {
 	if e == nil {
 		return Item{}, false
 	}
-	return Item{Key: string(key), Kind: e.kind, Str: e.str, Value: e.obj, ExpireAt: e.expireAt}, true
+	return Item{Key: string(key), Kind: e.kind, Str: e.str(), Value: e.obj(), ExpireAt: e.expireAt}, true
 }
 
 // RandomKey returns a random live key, or false when the database is empty.

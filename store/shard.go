@@ -20,8 +20,10 @@ func (sh *shard) init() {
 	sh.used.Store(0)
 }
 
-// put stores e under key, replacing any previous entry.
+// put stores e under key, replacing any previous entry. An entry with its
+// own copy of the key (layout.go) is indexed by that copy.
 func (sh *shard) put(key string, e *entry) {
+	key = e.keyFor(key)
 	if old, ok := sh.m[key]; ok {
 		sh.remove(key, old)
 	}
@@ -47,7 +49,7 @@ func (sh *shard) setExpire(key string, e *entry, at int64) {
 	switch {
 	case at != 0 && e.ttlIdx < 0:
 		e.expireAt = at
-		sh.trackTTL(key, e)
+		sh.trackTTL(e.keyFor(key), e)
 	case at == 0 && e.ttlIdx >= 0:
 		sh.untrackTTL(e)
 		e.expireAt = 0

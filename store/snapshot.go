@@ -24,6 +24,7 @@ type snapState struct {
 	epoch     atomic.Uint64
 	run       atomic.Pointer[snapshotRun]
 	busy      sync.Mutex                             // one snapshot at a time
+	loading   atomic.Bool                            // SetLoading
 	propagate func(db *DB, epoch uint64, key []byte) // SetPropagateHook
 }
 
@@ -138,9 +139,9 @@ func (r *snapshotRun) dump(db *DB, sh *shard, now int64) {
 func (r *snapshotRun) dumpEntry(db int, key string, e *entry) error {
 	k := []byte(key)
 	var err error
-	switch v := e.obj.(type) {
+	switch v := e.obj().(type) {
 	case nil:
-		err = r.send(db, []byte("SET"), k, e.str)
+		err = r.send(db, []byte("SET"), k, e.str())
 	case *List:
 		err = r.batch(db, "RPUSH", k, v.Len(), func(i int, add func(...[]byte)) { add(v.At(i)) })
 	case *Set:
@@ -197,3 +198,10 @@ func formatScore(f float64) []byte {
 	}
 	return strconv.AppendFloat(nil, f, 'g', -1, 64)
 }
+
+// SetLoading switches the replay mode on or off. While a file is replayed
+// nothing expires, as in Redis's loading: a key whose TTL passed is kept
+// (reads see it, PEXPIREAT in the past sets the TTL instead of deleting),
+// so that a later command in the file (PERSIST, a new PEXPIREAT) applies to
+// it as it did when it was logged. Expired keys go once loading ends.
+func (s *Store) SetLoading(on bool) { s.snap.loading.Store(on) }

@@ -51,6 +51,7 @@ type Store struct {
 
 	watch watchRegistry // WATCH's per-key versions (version.go)
 	snap  snapState     // snapshot epochs for the AOF rewrite (snapshot.go)
+	obs   observeState  // per-prefix counters, miss hook, lock waits (observe.go)
 }
 
 // ErrWrongType is returned when an operation meets a key of another kind.
@@ -117,6 +118,9 @@ func (s *Store) ResetStats() {
 	s.misses.Store(0)
 	s.expired.Store(0)
 	s.ev.evicted.Store(0)
+	if ps := s.obs.prefixes.Load(); ps != nil {
+		ps.reset()
+	}
 	s.expireStats.stalePerc.Store(0)
 	s.expireStats.timeCapReached.Store(0)
 	s.expireStats.cycleMicros.Store(0)

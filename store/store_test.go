@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // testEpoch is the fake clock's start: a fixed, realistic Unix time in ms.
@@ -41,6 +42,9 @@ func checkInvariants(t testing.TB, s *Store) {
 				} else if e.ttlIdx != -1 {
 					t.Errorf("db %d shard %d: key %q has no expiry but ttlIdx %d", di, si, k, e.ttlIdx)
 				}
+				if ik, ok := e.inlineKey(); ok && (ik != k || unsafe.StringData(ik) != unsafe.StringData(k)) {
+					t.Errorf("db %d shard %d: key %q is not indexed by its entry's copy %q", di, si, k, ik)
+				}
 				if want := db.shardOf([]byte(k)); want != si {
 					t.Errorf("db %d: key %q lives in shard %d, hashes to %d", di, k, si, want)
 				}
@@ -51,6 +55,8 @@ func checkInvariants(t testing.TB, s *Store) {
 			for i, k := range sh.ttlKeys {
 				if e := sh.m[k]; e == nil || int(e.ttlIdx) != i {
 					t.Errorf("db %d shard %d: ttlKeys[%d] = %q is not tracked back", di, si, i, k)
+				} else if ik, ok := e.inlineKey(); ok && unsafe.StringData(ik) != unsafe.StringData(k) {
+					t.Errorf("db %d shard %d: ttlKeys[%d] = %q is not its entry's copy", di, si, i, k)
 				}
 			}
 			if got := sh.used.Load(); got != used {
@@ -364,7 +370,8 @@ func TestCheckInvariantsCatchesCorruption(t *testing.T) {
 		"stale ttlIdx":    func(sh *shard, k string) { sh.m[k].ttlIdx = 3 },
 		"extra ttl key":   func(sh *shard, k string) { sh.ttlKeys = append(sh.ttlKeys, k) },
 		"used drift":      func(sh *shard, k string) { sh.used.Add(1) },
-		"value grew":      func(sh *shard, k string) { sh.m[k].str = append(sh.m[k].str, "grown"...) },
+		"value grew":      func(sh *shard, k string) { sh.m[k] = newStringEntry([]byte(k), []byte("vgrown"), 6) },
+		"foreign key":     func(sh *shard, k string) { sh.m[k] = newStringEntry([]byte("other"), []byte("v"), 1) },
 		"wrong shard key": func(sh *shard, k string) { sh.m[k+"x"] = &entry{ttlIdx: -1} },
 	}
 	for name, corrupt := range corruptions {

@@ -17,7 +17,7 @@ func (tx *Tx) GetString(key []byte) (val []byte, ok bool, err error) {
 	if e.kind != KindString {
 		return nil, false, ErrWrongType
 	}
-	return e.str, true, nil
+	return e.str(), true, nil
 }
 
 // PeekString reads a string for a write command, without counting stats.
@@ -29,7 +29,7 @@ func (tx *Tx) PeekString(key []byte) (val []byte, ok bool, err error) {
 	if e.kind != KindString {
 		return nil, false, ErrWrongType
 	}
-	return e.str, true, nil
+	return e.str(), true, nil
 }
 
 // SetString stores a copy of val under key, replacing whatever was there.
@@ -41,31 +41,28 @@ func (tx *Tx) SetString(key, val []byte, opt SetOptions) {
 		at = old.expireAt
 	}
 	if old != nil && old.kind == KindString {
-		// Overwrite in place: no new entry, and the value buffer is reused
-		// when it fits without wasting much, so a SET on an existing key
-		// allocates nothing.
+		// Overwrite in place: no new entry when the value fits the room
+		// reserved for it without wasting much, so a SET on an existing
+		// key allocates nothing.
 		before := old.sizeLen(len(key))
-		if cap(old.str) >= len(val) && cap(old.str) <= 2*len(val)+32 {
-			old.str = append(old.str[:0], val...)
-		} else {
-			old.str = append(make([]byte, 0, len(val)), val...)
+		e := sh.setStr(key, old, val)
+		e.enc = resolveEncoding(val, opt.Encoding)
+		tx.touchReplaced(e)
+		if at != e.expireAt {
+			sh.setExpire(string(key), e, at)
 		}
-		old.enc = resolveEncoding(val, opt.Encoding)
-		tx.touch(old)
-		if at != old.expireAt {
-			sh.setExpire(string(key), old, at)
-		}
-		sh.used.Add(old.sizeLen(len(key)) - before)
+		sh.used.Add(e.sizeLen(len(key)) - before)
 		return
 	}
-	e := &entry{
-		str:      append(make([]byte, 0, len(val)), val...),
-		expireAt: at,
-		kind:     KindString,
-		enc:      resolveEncoding(val, opt.Encoding),
-	}
+	e := newStringEntry(key, val, len(val))
+	e.expireAt = at
+	e.enc = resolveEncoding(val, opt.Encoding)
 	tx.initAccess(e)
-	sh.put(string(key), e)
+	if k, ok := e.inlineKey(); ok {
+		sh.put(k, e) // indexed by its own copy: no key string to allocate
+	} else {
+		sh.put(string(key), e)
+	}
 }
 
 // AppendString appends suffix to key's string, creating it when missing, and
@@ -81,11 +78,23 @@ func (tx *Tx) AppendString(key, suffix []byte) (int, error) {
 		return 0, ErrWrongType
 	}
 	before := e.size(string(key))
-	e.str = append(e.str, suffix...)
+	n := len(e.str())
+	e = sh.growStr(key, e, n+len(suffix), appendRoom(n+len(suffix)))
+	copy(e.str()[n:], suffix)
 	e.enc = EncodingRaw
 	tx.touch(e)
 	sh.resize(string(key), e, before)
-	return len(e.str), nil
+	return len(e.str()), nil
+}
+
+// appendRoom is the room APPEND reserves for a value growing to n bytes,
+// Redis's sdsMakeRoomFor rule: double it, or add 1 MiB past 1 MiB.
+func appendRoom(n int) int {
+	const maxPrealloc = 1 << 20
+	if n < maxPrealloc {
+		return 2 * n
+	}
+	return n + maxPrealloc
 }
 
 // SetRange overwrites key's string at offset with val, zero-padding as
@@ -107,19 +116,17 @@ func (tx *Tx) SetRange(key []byte, offset int, val []byte) (int, error) {
 		return 0, ErrWrongType
 	}
 	if len(val) == 0 {
-		return len(e.str), nil
+		return len(e.str()), nil
 	}
 	before := e.size(string(key))
-	if need := offset + len(val); need > len(e.str) {
-		grown := make([]byte, need)
-		copy(grown, e.str)
-		e.str = grown
+	if need := offset + len(val); need > len(e.str()) {
+		e = sh.growStr(key, e, need, need)
 	}
-	copy(e.str[offset:], val)
+	copy(e.str()[offset:], val)
 	e.enc = EncodingRaw
 	tx.touch(e)
 	sh.resize(string(key), e, before)
-	return len(e.str), nil
+	return len(e.str()), nil
 }
 
 // StringLen returns the length of key's string (0 when missing).

@@ -27,6 +27,7 @@ type Tx struct {
 	buf    [4]lockRef
 	dirty  bool
 	stale  [][]byte  // expired keys a read transaction saw, reclaimed after it
+	missed [][]byte  // keys read lookups missed, for the miss hook (observe.go)
 	settle []touched // containers handed out, re-accounted before unlock
 	ready  []KeyRef  // keys a write made ready for blocked clients
 	nowSec uint32
@@ -50,6 +51,7 @@ func (db *DB) Update(keys [][]byte, fn func(tx *Tx) error) error {
 	}
 	err := tx.runLocked(fn)
 	tx.notifyReady()
+	tx.notifyMisses()
 	db.store.putTx(tx)
 	return err
 }
@@ -73,6 +75,7 @@ func (s *Store) putTx(tx *Tx) {
 	clear(tx.ready)
 	clear(tx.locks)
 	tx.stale, tx.settle, tx.ready = tx.stale[:0], tx.settle[:0], tx.ready[:0]
+	tx.missed = nil
 	tx.db = nil
 	s.txPool.Put(tx)
 }
@@ -135,6 +138,7 @@ func (db *DB) View(keys [][]byte, fn func(tx *Tx) error) error {
 			return nil
 		})
 	}
+	tx.notifyMisses() // after "expired", as in Redis's lookupKey
 	return err
 }
 
@@ -156,6 +160,7 @@ func (db *DB) UpdateRefs(refs []KeyRef, fn func(tx *Tx) error) error {
 	}
 	err := tx.runLocked(fn)
 	tx.notifyReady()
+	tx.notifyMisses()
 	return err
 }
 
@@ -191,9 +196,11 @@ func (tx *Tx) lock() {
 	for _, l := range tx.locks {
 		sh := &l.db.shards[l.shard]
 		if tx.write {
-			sh.mu.Lock()
-		} else {
-			sh.mu.RLock()
+			if !sh.mu.TryLock() {
+				l.db.store.lockSlow(sh, true) // times the wait (observe.go)
+			}
+		} else if !sh.mu.TryRLock() {
+			l.db.store.lockSlow(sh, false)
 		}
 	}
 	if tx.write {
@@ -246,6 +253,9 @@ func (tx *Tx) find(db *DB, key []byte) (*shard, *entry) {
 		return sh, nil
 	}
 	if e.expireAt != 0 && e.expireAt <= tx.now {
+		if db.store.snap.loading.Load() {
+			return sh, e // loading: logically expired keys stay until the file is replayed (snapshot.go)
+		}
 		if tx.write {
 			sh.remove(string(key), e)
 			db.store.expired.Add(1)
@@ -264,10 +274,10 @@ func (tx *Tx) find(db *DB, key []byte) (*shard, *entry) {
 func (tx *Tx) readEntry(key []byte) *entry {
 	_, e := tx.find(tx.db, key)
 	if e == nil {
-		tx.db.store.misses.Add(1)
+		tx.countMiss(key)
 		return nil
 	}
-	tx.db.store.hits.Add(1)
+	tx.countHit(key)
 	tx.touch(e)
 	return e
 }

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"math"
+	"unsafe"
+)
+
+// Memory layout of entries.
+//
+// Most keys of a cache are strings, and a Go value built the obvious way (a
+// key string, an entry struct, a value slice) costs three allocations, two
+// of them scanned by every garbage collection. A string entry is instead
+// one pointer-free allocation:
+//
+//	[entry header][key bytes][value bytes: strLen used, strCap reserved]
+//
+// The shard's map key and its TTL index refer to the key bytes inside it
+// (inlineKey), so the map slot's two pointers are all the collector follows
+// per key, and the allocation itself is never scanned. The key bytes never
+// change after the entry is made; the value bytes change in place while the
+// new value fits the reserved room, otherwise the entry is rebuilt and takes
+// the old one's place (shard.relocate), so callers that may grow a string
+// continue with the entry they get back.
+//
+// Lists, hashes, sets and sorted sets, and strings whose key plus room do
+// not fit maxInline, are a boxedEntry: the same header followed by
+// ordinary Go fields, allocated as a typed struct.
+
+// entryForm says how an entry's value is stored.
+type entryForm uint8
+
+const (
+	// formBare is the zero entry: no value (tests build these).
+	formBare entryForm = iota
+	// formInline: key and value bytes follow the header.
+	formInline
+	// formBoxed: the entry is the head of a boxedEntry.
+	formBoxed
+)
+
+// boxedEntry is an entry whose value needs Go pointers.
+type boxedEntry struct {
+	entry
+	str []byte    // a KindString value too long for formInline
+	obj Container // the other kinds
+}
+
+// entryHeader is the size of the header an inline entry's bytes follow.
+const entryHeader = int(unsafe.Sizeof(entry{}))
+
+// maxInline bounds the key bytes plus value room of an inline entry (its
+// lengths are 32-bit). A variable so that tests can exercise the boxed form.
+var maxInline = math.MaxInt32
+
+// newStringEntry returns a string entry holding copies of key and val, with
+// room for capacity (>= len(val)) value bytes, not yet in any shard.
+func newStringEntry(key, val []byte, capacity int) *entry {
+	var e *entry
+	if len(key) > maxInline-capacity {
+		b := &boxedEntry{str: append(make([]byte, 0, capacity), val...)}
+		e = &b.entry
+		e.form = formBoxed
+	} else {
+		// A []byte allocation is never scanned by the collector, which is
+		// right: the header holds no pointers.
+		buf := make([]byte, entryHeader+len(key)+capacity)
+		copy(buf[entryHeader:], key)
+		copy(buf[entryHeader+len(key):], val)
+		e = (*entry)(unsafe.Pointer(unsafe.SliceData(buf)))
+		e.keyLen, e.strLen, e.strCap = uint32(len(key)), uint32(len(val)), uint32(capacity)
+		e.form = formInline
+	}
+	e.kind = KindString
+	e.ttlIdx = -1
+	return e
+}
+
+// newContainerEntry returns an entry holding c, of kind k.
+func newContainerEntry(c Container, k Kind) *entry {
+	b := &boxedEntry{obj: c}
+	b.form = formBoxed
+	b.kind = k
+	b.ttlIdx = -1
+	return &b.entry
+}
+
+// box is the boxedEntry a formBoxed entry heads.
+func (e *entry) box() *boxedEntry {
+	if e.form != formBoxed {
+		panic("store: box of an unboxed entry")
+	}
+	return (*boxedEntry)(unsafe.Pointer(e))
+}
+
+// tail is an inline entry's bytes after the header: key, then value room.
+func (e *entry) tail() []byte {
+	n := int(e.keyLen) + int(e.strCap)
+	if e.form != formInline || n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(e), entryHeader)), n)
+}
+
+// str is a string entry's value; its capacity is the room reserved for it.
+// Callers may change its bytes, not its length.
+func (e *entry) str() []byte {
+	switch e.form {
+	case formInline:
+		t := e.tail()
+		return t[e.keyLen : e.keyLen+e.strLen : e.keyLen+e.strCap]
+	case formBoxed:
+		return e.box().str
+	}
+	return nil
+}
+
+// obj is a container entry's value, nil for strings.
+func (e *entry) obj() Container {
+	if e.form == formBoxed {
+		return e.box().obj
+	}
+	return nil
+}
+
+// inlineKey is the key stored inside an inline entry, and ok; other forms
+// keep their key in the map only.
+func (e *entry) inlineKey() (key string, ok bool) {
+	if e.form != formInline {
+		return "", false
+	}
+	t := e.tail()
+	return unsafe.String(unsafe.SliceData(t), int(e.keyLen)), true
+}
+
+// keyFor is the string to index e under when its key is key: the entry's
+// own copy when it has one, so the map and the TTL index share its bytes.
+func (e *entry) keyFor(key string) string {
+	if k, ok := e.inlineKey(); ok {
+		return k
+	}
+	return key
+}
+
+// setStr stores a copy of val as a string entry's value. It writes in place
+// when val fits the reserved room without wasting much of it, and returns
+// the entry to continue with: e, or its rebuilt replacement.
+func (sh *shard) setStr(key []byte, e *entry, val []byte) *entry {
+	room := cap(e.str())
+	if room >= len(val) && room <= 2*len(val)+32 {
+		return sh.setStrLen(key, e, len(val), copyFrom(val))
+	}
+	n := newStringEntry(key, val, len(val))
+	sh.relocate(key, e, n)
+	return n
+}
+
+// growStr makes a string entry's value n >= len bytes long, zero-filling the
+// new bytes, with at least capacity bytes of room when it must rebuild, and
+// returns the entry to continue with.
+func (sh *shard) growStr(key []byte, e *entry, n, capacity int) *entry {
+	if n <= cap(e.str()) {
+		return sh.setStrLen(key, e, n, zeroFrom(len(e.str())))
+	}
+	n2 := newStringEntry(key, e.str(), max(capacity, n))
+	sh.relocate(key, e, n2)
+	return sh.setStrLen(key, n2, n, zeroFrom(len(e.str())))
+}
+
+// copyFrom and zeroFrom say how setStrLen fills the value.
+type strFill struct {
+	src  []byte
+	from int // with src nil: zero the bytes from here to the new length
+}
+
+func copyFrom(src []byte) strFill { return strFill{src: src} }
+func zeroFrom(i int) strFill      { return strFill{from: i} }
+
+// setStrLen sets the value's length to n (within its room) and fills it.
+func (sh *shard) setStrLen(key []byte, e *entry, n int, fill strFill) *entry {
+	switch e.form {
+	case formInline:
+		e.strLen = uint32(n)
+	case formBoxed:
+		b := e.box()
+		b.str = b.str[:n]
+	default:
+		panic("store: string value of a bare entry")
+	}
+	v := e.str()
+	if fill.src != nil {
+		copy(v, fill.src)
+	} else {
+		clear(v[fill.from:])
+	}
+	return e
+}
+
+// relocate puts n, a rebuilt copy of e under the same key, in e's place:
+// same map slot, TTL index position, expiry, access clock and encoding.
+// used_memory is the caller's to adjust.
+func (sh *shard) relocate(key []byte, e, n *entry) {
+	n.expireAt = e.expireAt
+	n.access.Store(e.access.Load())
+	n.ttlIdx = e.ttlIdx
+	n.kind, n.enc = e.kind, e.enc
+	oldKey, ok := e.inlineKey()
+	if !ok {
+		oldKey = string(key)
+	}
+	newKey, ok := n.inlineKey()
+	if !ok {
+		newKey = string(key)
+	}
+	// Delete first: assigning to an existing key may keep the old key
+	// string, which would pin the old entry's memory.
+	delete(sh.m, oldKey)
+	sh.m[newKey] = n
+	if n.ttlIdx >= 0 {
+		sh.ttlKeys[n.ttlIdx] = newKey
+	}
+}
+
+// rekeyed returns e ready to be stored under another key (RENAME): e itself
+// unless its key is inline, else a copy carrying the new key, not in any
+// shard.
+func (e *entry) rekeyed(key []byte) *entry {
+	if e.form != formInline {
+		return e
+	}
+	v := e.str()
+	n := newStringEntry(key, v, cap(v))
+	n.expireAt = e.expireAt
+	n.access.Store(e.access.Load())
+	n.enc = e.enc
+	return n
+}
