@@ -441,7 +441,6 @@ func (s *Server) aofInfo() (fields [][2]string, extra [][2]string) {
 	return fields, extra
 }
 
-
 // cmdBgrewriteaof is BGREWRITEAOF.
 func cmdBgrewriteaof(c *client, _ *store.Tx, _ [][]byte) error {
 	s := c.srv
