@@ -78,6 +78,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		descPrefixHits, descPrefixMisses, descPrefixEvicted, descLockWait} {
 		ch <- d
 	}
+	for _, d := range aofDescs { // aof.go
+		ch <- d
+	}
 }
 
 // Collect implements prometheus.Collector.
@@ -90,6 +93,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
 	gauge(descUp, 1)
+	collectAOF(ch, c.srv.AOFMetrics()) // aof.go
 	gauge(descUptime, m.UptimeSeconds)
 	gauge(descClients, float64(m.ConnectedClients))
 	gauge(descBlocked, float64(m.BlockedClients))

@@ -25,9 +25,12 @@ import (
 )
 
 // startServer runs an in-process server on a free loopback port.
-func startServer(t *testing.T) (*server.Server, string) {
+func startServer(t *testing.T, tweak ...func(*config.Config)) (*server.Server, string) {
 	t.Helper()
 	cfg := config.Default()
+	for _, f := range tweak {
+		f(cfg)
+	}
 	st, err := store.New(store.Options{Databases: cfg.Databases, Shards: cfg.Shards})
 	if err != nil {
 		t.Fatal(err)

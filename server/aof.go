@@ -40,6 +40,8 @@ type aofState struct {
 
 	// fs replaces the file system (tests inject disk faults).
 	fs persistence.FS
+
+	obs aofObserver // fsync latency and group-commit sizes, for metrics
 }
 
 type rewriteOutcome struct {
@@ -123,6 +125,7 @@ func (s *Server) installAOF(files *persistence.AOF) {
 		s.SetAOFSink(nil)
 		return
 	}
+	files.SetObserver(&s.aof.obs)
 	s.SetAOFSink(files)
 }
 
@@ -457,4 +460,113 @@ func (s *Server) closeAOFLogged() {
 	if err := s.CloseAOF(); err != nil {
 		s.log.Warn("flushing the append-only file at shutdown", "err", err)
 	}
+}
+
+// aofObserver collects the group commit's figures for the metrics
+// endpoint: fsync latency and commands per batch, in fixed buckets.
+type aofObserver struct {
+	fsync aofHistogram
+	batch aofHistogram
+}
+
+var (
+	fsyncBounds = []float64{0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 2.5}
+	batchBounds = []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}
+)
+
+// aofHistogram is a lock-free histogram over fixed bounds.
+type aofHistogram struct {
+	counts [16]atomic.Uint64 // per bucket; len(bounds)+1 used
+	count  atomic.Uint64
+	sumNs  atomic.Int64 // sum, in nanoseconds or in units for batches
+}
+
+func (h *aofHistogram) observe(bounds []float64, v float64, sum int64) {
+	i := 0
+	for i < len(bounds) && v > bounds[i] {
+		i++
+	}
+	h.counts[i].Add(1)
+	h.count.Add(1)
+	h.sumNs.Add(sum)
+}
+
+// Histogram is a cumulative histogram for the metrics endpoint.
+type Histogram struct {
+	Bounds     []float64
+	Cumulative []uint64 // one per bound
+	Count      uint64
+	Sum        float64
+}
+
+func (h *aofHistogram) snapshot(bounds []float64, sumScale float64) Histogram {
+	out := Histogram{Bounds: bounds, Cumulative: make([]uint64, len(bounds))}
+	var cum uint64
+	for i := range bounds {
+		cum += h.counts[i].Load()
+		out.Cumulative[i] = cum
+	}
+	out.Count = h.count.Load()
+	out.Sum = float64(h.sumNs.Load()) * sumScale
+	return out
+}
+
+// Fsync implements persistence.Observer.
+func (o *aofObserver) Fsync(d time.Duration) {
+	o.fsync.observe(fsyncBounds, d.Seconds(), d.Nanoseconds())
+}
+
+// Batch implements persistence.Observer.
+func (o *aofObserver) Batch(cmds, _ int) {
+	o.batch.observe(batchBounds, float64(cmds), int64(cmds))
+}
+
+// AOFMetrics is what the metrics endpoint exports about persistence.
+type AOFMetrics struct {
+	Enabled             bool
+	RewriteInProgress   bool
+	RewriteScheduled    bool
+	LastRewriteOK       bool
+	LastWriteOK         bool
+	LastRewriteSeconds  int64 // -1 before the first rewrite
+	CurrentRewriteSecs  int64 // -1 when none runs
+	CurrentSize         int64
+	BaseSize            int64
+	BufferLength        int64
+	Rewrites            int64
+	DelayedFsyncs       int64
+	WrittenBytes        int64
+	Loading             bool
+	FsyncSeconds        Histogram
+	GroupCommitCommands Histogram
+}
+
+// AOFMetrics reads the persistence figures now.
+func (s *Server) AOFMetrics() AOFMetrics {
+	files := s.aof.files.Load()
+	s.aof.mu.Lock()
+	m := AOFMetrics{
+		RewriteScheduled:   s.aof.scheduled,
+		LastRewriteOK:      s.aof.last.ok,
+		LastRewriteSeconds: s.aof.last.seconds,
+		Rewrites:           s.aof.rewrites,
+		CurrentRewriteSecs: -1,
+	}
+	if s.aof.rewriting.Load() {
+		m.RewriteInProgress = true
+		m.CurrentRewriteSecs = int64(time.Since(s.aof.startedAt).Seconds())
+	}
+	s.aof.mu.Unlock()
+	m.Loading = s.aof.loading.Load()
+	m.LastWriteOK = true
+	if files != nil {
+		in := files.Info()
+		m.Enabled = !in.BootstrapInProgress
+		m.LastWriteOK = in.LastWriteOK
+		m.CurrentSize, m.BaseSize, m.BufferLength = in.CurrentSize, in.BaseSize, in.BufferLength
+		m.DelayedFsyncs, m.WrittenBytes = in.DelayedFsyncs, in.WrittenBytes
+	}
+	m.FsyncSeconds = s.aof.obs.fsync.snapshot(fsyncBounds, 1e-9)
+	m.GroupCommitCommands = s.aof.obs.batch.snapshot(batchBounds, 1)
+	return m
 }

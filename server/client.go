@@ -72,6 +72,9 @@ type client struct {
 	// the client's reads should leave the keys' LRU/LFU clock alone.
 	noEvict bool
 	noTouch bool
+	// memReserved is the memory reserved for the command running now
+	// (checkMemory, eviction.go); only the connection's goroutine uses it.
+	memReserved int64
 
 	// push is set once the client can receive pushes (pub/sub, keyspace
 	// notifications, tracking invalidations); see pubsub.go.

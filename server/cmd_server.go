@@ -397,6 +397,7 @@ func cmdConfigSet(c *client, _ *store.Tx, argv [][]byte) error {
 	type change struct {
 		param config.Param
 		value string
+		name  string // as Redis reports it: the alias when given by it
 	}
 	changes := make([]change, 0, (len(argv)-2)/2)
 	for i := 2; i < len(argv); i += 2 {
@@ -413,7 +414,7 @@ func cmdConfigSet(c *client, _ *store.Tx, argv [][]byte) error {
 				return errConfigSetFailed(name, "duplicate parameter")
 			}
 		}
-		changes = append(changes, change{p, string(argv[i+1])})
+		changes = append(changes, change{p, string(argv[i+1]), strings.ToLower(name)})
 	}
 
 	s := c.srv
@@ -432,7 +433,7 @@ func cmdConfigSet(c *client, _ *store.Tx, argv [][]byte) error {
 			if errors.As(err, &pe) {
 				reason = pe.Reason
 			}
-			return errConfigSetFailed(ch.param.Name, reason)
+			return errConfigSetFailed(ch.name, reason)
 		}
 	}
 	if err := next.Validate(); err != nil {

@@ -16,6 +16,7 @@ var (
 // dispatch runs one request through the checks Redis makes, in Redis's
 // order, then the handler. It is the only place a command is refused.
 func (s *Server) dispatch(c *client, argv [][]byte) {
+	defer s.releaseMemory(c) // checkMemory's reservation (eviction.go)
 	s.stats.commandsProcessed.Add(1)
 	start := time.Now() // one clock read serves idle tracking and timing
 	c.lastActive.Store(start.UnixMilli())
@@ -79,7 +80,7 @@ func (s *Server) resolve(c *client, argv [][]byte) (*command, error) {
 	c.mu.Lock()
 	c.lastCmd = cmd.fullName
 	c.mu.Unlock()
-	if err := s.checkMemory(c, cmd); err != nil { // maxmemory (eviction.go)
+	if err := s.checkMemory(c, cmd, argv); err != nil { // maxmemory (eviction.go)
 		return nil, err
 	}
 	if err := s.checkLoadingAndDisk(cmd); err != nil { // -LOADING, -MISCONF (aof.go)

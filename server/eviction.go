@@ -53,8 +53,21 @@ func goMemoryLimit(maxmemory int64) int64 {
 // EXECABORT, as Redis's rejectCommand does for EXEC), and inside MULTI every
 // command but EXEC, DISCARD, QUIT and RESET is refused (queueing grows
 // memory too), which aborts the transaction.
-func (s *Server) checkMemory(c *client, cmd *command) error {
-	if s.store == nil || s.store.EnsureFree() {
+//
+// A denyoom command run now (not queued) first reserves about the memory it
+// may add (releaseMemory ends the reservation when it is done), so that the
+// eviction done here for many concurrent writers makes room for all of them.
+func (s *Server) checkMemory(c *client, cmd *command, argv [][]byte) error {
+	if s.store == nil {
+		return nil
+	}
+	if cmd.has(flagDenyOOM) && !c.multi.active && c.memReserved == 0 {
+		if cfg := s.store.Eviction(); cfg != nil && cfg.MaxMemory > 0 {
+			c.memReserved = writeEstimate(argv)
+			s.store.Reserve(c.memReserved)
+		}
+	}
+	if s.store.EnsureFree() {
 		return nil
 	}
 	reject := cmd.has(flagDenyOOM)
@@ -70,6 +83,24 @@ func (s *Server) checkMemory(c *client, cmd *command) error {
 	}
 	cmd.stats.rejectedCalls.Add(1)
 	return errOOM
+}
+
+// writeEstimate is the memory a write of argv may add: its arguments (but
+// the command name) and an entry's fixed cost.
+func writeEstimate(argv [][]byte) int64 {
+	n := int64(64)
+	for _, a := range argv[1:] {
+		n += int64(len(a))
+	}
+	return n
+}
+
+// releaseMemory ends the reservation checkMemory made for c's command.
+func (s *Server) releaseMemory(c *client) {
+	if c.memReserved != 0 {
+		s.store.Release(c.memReserved)
+		c.memReserved = 0
+	}
 }
 
 // queuedDenyOOM reports whether a queued command may grow memory (Redis's

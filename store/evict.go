@@ -116,7 +116,21 @@ type evictState struct {
 	pool    []poolEntry
 	nextDB  int
 	hook    func(db *DB, key []byte) // SetEvictedHook
+	// reserved is the bytes of writes in flight: they passed the limit
+	// check and are not accounted yet (Reserve). Eviction makes room for
+	// them, so concurrent writers do not all land over the limit.
+	reserved atomic.Int64
 }
+
+// Reserve announces a write of about n bytes about to be made; Release
+// (with the same n) ends it, once the write is accounted or abandoned.
+// EnsureFree evicts for the reserved bytes too, so used memory stays under
+// maxmemory while many clients write at once (with a single thread Redis
+// needs none of this: it evicts before every write).
+func (s *Store) Reserve(n int64) { s.ev.reserved.Add(n) }
+
+// Release ends a Reserve.
+func (s *Store) Release(n int64) { s.ev.reserved.Add(-n) }
 
 // SetEvictedHook installs the function told about every evicted key (for
 // keyspace "evicted" events and client tracking), after the key's shard is
@@ -174,12 +188,18 @@ func (s *Store) OverLimit() bool {
 // caller then refuses commands that may grow memory. Running out of time is
 // not a failure, as in Redis: the background cycle carries on.
 // The caller must hold no shard lock.
+//
+// Eviction also makes room for the writes in flight (Reserve), but only
+// memory actually over the limit refuses writes, as in Redis.
 func (s *Store) EnsureFree() bool {
 	cfg := s.ev.cfg.Load()
-	if cfg == nil || cfg.MaxMemory <= 0 || s.usedTotal.Load()+cfg.BaseBytes <= cfg.MaxMemory {
+	if cfg == nil || cfg.MaxMemory <= 0 || s.usedTotal.Load()+cfg.BaseBytes+s.ev.reserved.Load() <= cfg.MaxMemory {
 		return true
 	}
-	return s.evict(cfg, tenacityLimit(cfg.Tenacity))
+	if s.evict(cfg, tenacityLimit(cfg.Tenacity)) {
+		return true
+	}
+	return s.usedTotal.Load()+cfg.BaseBytes <= cfg.MaxMemory
 }
 
 // EvictFor is the background eviction cycle: it evicts for at most budget
@@ -211,7 +231,7 @@ func (s *Store) evict(cfg *EvictionConfig, budget time.Duration) bool {
 	s.ev.mu.Lock()
 	defer s.ev.mu.Unlock()
 	start := time.Now()
-	for n := 0; s.usedTotal.Load()+cfg.BaseBytes > cfg.MaxMemory; n++ {
+	for n := 0; s.usedTotal.Load()+cfg.BaseBytes+s.ev.reserved.Load() > cfg.MaxMemory; n++ {
 		var ok bool
 		if cfg.Policy == AllKeysRandom || cfg.Policy == VolatileRandom {
 			ok = s.evictRandom(cfg)
