@@ -16,6 +16,8 @@
 #                         then (fresh servers) hashes of 10 fields with 10-byte values
 #   BENCH_MEM_HASH=1      0 skips the hash rows of the memory step
 #   BENCH_TASKSET=0       1 pins each server to CPU 0 and redis-benchmark to CPU 1 (taskset)
+#   BENCH_AOF=1           0 skips the append-only-file step (SET under appendfsync always and everysec;
+#                         load time of a BENCH_AOF_KEYS=1000000-key AOF); BENCH_N_AOF=100000 requests per run
 #   BENCH_SELF=0          1 puts a second redis-server in the cachalot slot (to check this script)
 #   CACHALOT_BIN=         use this binary instead of building one
 #   CACHALOT_ARGS=        extra arguments for cachalot (split on spaces)
@@ -34,6 +36,9 @@ BENCH_MEM_KEYS=${BENCH_MEM_KEYS:-1000000}
 BENCH_MEM_HASH=${BENCH_MEM_HASH:-1}
 BENCH_TASKSET=${BENCH_TASKSET:-0}
 BENCH_SELF=${BENCH_SELF:-0}
+BENCH_AOF=${BENCH_AOF:-1}
+BENCH_N_AOF=${BENCH_N_AOF:-100000}
+BENCH_AOF_KEYS=${BENCH_AOF_KEYS:-1000000}
 CACHALOT_BIN=${CACHALOT_BIN:-}
 CACHALOT_ARGS=${CACHALOT_ARGS:-}
 PIPELINES=(1 16)
@@ -103,29 +108,30 @@ cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}"; }
 
 wait_ping() {
 	local port=$1 pid=$2 i
-	for i in $(seq 1 150); do
+	for i in $(seq 1 600); do
 		kill -0 "$pid" 2>/dev/null || return 1
 		if [[ $(cli "$port" PING 2>/dev/null || true) == PONG ]]; then
 			return 0
 		fi
-		sleep 0.1
+		sleep 0.025
 	done
 	return 1
 }
 
-# start_server NAME KIND: KIND is redis or cachalot; sets PID[NAME] and PORT[NAME].
+# start_server NAME KIND [ARGS...]: KIND is redis or cachalot; sets PID[NAME]
+# and PORT[NAME]. ARGS go to either server (both read --name value).
 start_server() {
 	local name=$1 kind=$2 attempt port pid dir="$TMP/$1"
-	local -a extra=()
+	local -a extra=() more=("${@:3}")
 	mkdir -p "$dir"
 	for attempt in 1 2 3; do
 		port=$(free_port) || die "no free port found"
 		if [[ $kind == redis ]]; then
 			"${SERVER_PIN[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-				--daemonize no --dir "$dir" >"$dir/log" 2>&1 &
+				--daemonize no --dir "$dir" "${more[@]}" >"$dir/log" 2>&1 &
 		else
 			read -r -a extra <<<"$CACHALOT_ARGS"
-			"${SERVER_PIN[@]}" "$CACHALOT_BIN" --port "$port" --bind 127.0.0.1 "${extra[@]}" >"$dir/log" 2>&1 &
+			"${SERVER_PIN[@]}" "$CACHALOT_BIN" --port "$port" --bind 127.0.0.1 --dir "$dir" "${extra[@]}" "${more[@]}" >"$dir/log" 2>&1 &
 		fi
 		pid=$!
 		if wait_ping "$port" "$pid"; then
@@ -156,6 +162,32 @@ else
 	[[ -x $CACHALOT_BIN ]] || die "$CACHALOT_BIN is not executable"
 	SUBJECT_LABEL="cachalot = $CACHALOT_BIN"
 fi
+
+# Memory: fresh servers, so that allocations left by the throughput runs do
+# not hide the growth.
+gen_strings() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			k = "key:" i
+			v = sprintf("v%099d", i)
+			printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n", length(k), k, v
+		}
+	}'
+}
+
+# gen_hashes N: HSET hash:I field:0 vXXXXXXXXX … field:9 vXXXXXXXXX (10-byte
+# values, not integers, so both servers keep them as strings).
+gen_hashes() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			k = "hash:" i
+			printf "*22\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n", length(k), k
+			for (j = 0; j < 10; j++) {
+				printf "$7\r\nfield:%d\r\n$10\r\nv%09d\r\n", j, i * 10 + j
+			}
+		}
+	}'
+}
 
 median() {
 	sort -g "$1" | awk '{ v[NR] = $1 }
@@ -241,33 +273,77 @@ echo "| test | pipeline | redis rps | cachalot rps | redis CPU | cachalot CPU |"
 echo "| --- | ---: | --- | --- | --- | --- |"
 printf '%s\n' "${ROUND_ROWS[@]}"
 
+# ---------------------------------------------------------------- AOF
+# SET with appendonly yes under each fsync policy, both servers' files on
+# the same disk ($TMP), then the time each takes to load the same 1M-key AOF
+# (written by cachalot, which redis-server loads too).
+if [[ $BENCH_AOF == 1 ]]; then
+	AOF_ROWS=()
+	for policy in always everysec; do
+		for name in redis cachalot; do
+			kind=$name
+			[[ $name == cachalot ]] && kind=$SUBJECT_KIND
+			start_server "aof-$policy-$name" "$kind" --appendonly yes --appendfsync "$policy"
+		done
+		for round in $(seq 1 "$ROUNDS"); do
+			for name in redis cachalot; do
+				srv="aof-$policy-$name"
+				t0=$(cpu_ticks "${PID[$srv]}")
+				res=$(bench_once "${PORT[$srv]}" set 1 "$BENCH_N_AOF")
+				t1=$(cpu_ticks "${PID[$srv]}")
+				read -r rps p99 <<<"$res"
+				echo "$rps" >>"$TMP/aof.$policy.$name.rps"
+				echo "$p99" >>"$TMP/aof.$policy.$name.p99"
+				log "SET appendfsync $policy round $round/$ROUNDS $name: $rps rps, p99 $p99 ms, CPU $(((t1 - t0) * 1000000 / CLK_TCK / BENCH_N_AOF)) µs/request"
+			done
+		done
+		stop_server "aof-$policy-redis"
+		stop_server "aof-$policy-cachalot"
+		r=$(median "$TMP/aof.$policy.redis.rps")
+		c=$(median "$TMP/aof.$policy.cachalot.rps")
+		rp=$(median "$TMP/aof.$policy.redis.p99")
+		cp=$(median "$TMP/aof.$policy.cachalot.p99")
+		AOF_ROWS+=("| SET, appendfsync $policy | $r | $c | $(ratio "$c" "$r") | $rp | $cp | $(paste -sd/ "$TMP/aof.$policy.redis.rps") | $(paste -sd/ "$TMP/aof.$policy.cachalot.rps") |")
+	done
+	echo
+	echo "## Append-only file"
+	echo
+	echo "redis-benchmark -t set -c $BENCH_CLIENTS -P 1 -n $BENCH_N_AOF -r $BENCH_RANGE, appendonly yes, both servers' files in $TMP; median of $ROUNDS rounds."
+	echo
+	echo "| workload | redis rps | cachalot rps | ratio | redis p99 ms | cachalot p99 ms | rounds redis | rounds cachalot |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+	printf '%s\n' "${AOF_ROWS[@]}"
+
+	# Load time: one file, written by cachalot, loaded by both.
+	start_server aof-writer "$SUBJECT_KIND" --appendonly yes --appendfsync no
+	gen_strings "$BENCH_AOF_KEYS" | cli "${PORT[aof-writer]}" --pipe >/dev/null 2>&1 || die "loading the AOF writer failed"
+	stop_server aof-writer
+	LOAD_ROWS=()
+	for round in $(seq 1 "$ROUNDS"); do
+		for name in redis cachalot; do
+			kind=$name
+			[[ $name == cachalot ]] && kind=$SUBJECT_KIND
+			srv="aof-load-$name-$round"
+			rm -rf "$TMP/$srv" && mkdir -p "$TMP/$srv"
+			cp -r "$TMP/aof-writer/appendonlydir" "$TMP/$srv/"
+			t0=$(date +%s.%N)
+			start_server "$srv" "$kind" --appendonly yes
+			t1=$(date +%s.%N)
+			[[ $(cli "${PORT[$srv]}" DBSIZE) == "$BENCH_AOF_KEYS" ]] || log "warning: $srv DBSIZE $(cli "${PORT[$srv]}" DBSIZE)"
+			stop_server "$srv"
+			awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >>"$TMP/aofload.$name"
+			log "AOF load round $round/$ROUNDS $name: $(tail -n 1 "$TMP/aofload.$name") s"
+		done
+	done
+	r=$(median "$TMP/aofload.redis")
+	c=$(median "$TMP/aofload.cachalot")
+	echo
+	echo "Loading an AOF of $BENCH_AOF_KEYS SETs (100-byte values, written by cachalot) at start, until PING answers:" \
+		"redis $r s, cachalot $c s, ratio $(ratio "$c" "$r") (rounds: redis $(paste -sd/ "$TMP/aofload.redis"), cachalot $(paste -sd/ "$TMP/aofload.cachalot"))."
+fi
+
 [[ $BENCH_MEM == 0 ]] && exit 0
 
-# Memory: fresh servers, so that allocations left by the throughput runs do
-# not hide the growth.
-gen_strings() {
-	awk -v n="$1" 'BEGIN {
-		for (i = 0; i < n; i++) {
-			k = "key:" i
-			v = sprintf("v%099d", i)
-			printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n", length(k), k, v
-		}
-	}'
-}
-
-# gen_hashes N: HSET hash:I field:0 vXXXXXXXXX … field:9 vXXXXXXXXX (10-byte
-# values, not integers, so both servers keep them as strings).
-gen_hashes() {
-	awk -v n="$1" 'BEGIN {
-		for (i = 0; i < n; i++) {
-			k = "hash:" i
-			printf "*22\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n", length(k), k
-			for (j = 0; j < 10; j++) {
-				printf "$7\r\nfield:%d\r\n$10\r\nv%09d\r\n", j, i * 10 + j
-			}
-		}
-	}'
-}
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
