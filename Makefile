@@ -28,8 +28,9 @@ test: ## lint, then every test with the race detector (differential tests need r
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -run 'TestHotPathAllocations' ./server/ # allocation counts need a non-race build
 
-bench: build ## redis-benchmark against cachalot and redis-server, interleaved; prints ratios
+bench: build ## redis-benchmark against cachalot and redis-server, interleaved, then the rate-limit comparison; prints ratios
 	CACHALOT_BIN=$(CURDIR)/$(BIN) ./bench/run.sh
+	CACHALOT_BIN=$(CURDIR)/$(BIN) ./bench/ratelimit.sh
 
 bench-ratelimit: build ## rate-limit decisions/s: CL.THROTTLE and RL.TAKE vs Redis GCRA Lua (EVALSHA) and INCR
 	CACHALOT_BIN=$(CURDIR)/$(BIN) ./bench/ratelimit.sh
