@@ -73,6 +73,12 @@ func (c *conn) do(args ...string) string {
 	if _, err := io.WriteString(c.nc, b.String()); err != nil {
 		c.t.Fatal(err)
 	}
+	return c.next()
+}
+
+// next reads one reply line, with its payload when it is a bulk string.
+func (c *conn) next() string {
+	c.t.Helper()
 	line, err := c.r.ReadString('\n')
 	if err != nil {
 		c.t.Fatal(err)
