@@ -100,7 +100,11 @@ func run() int {
 	metricsDone := make(chan struct{})
 	go func() {
 		defer close(metricsDone)
-		metrics.Serve(ctx, cfg.MetricsAddr, d.srv, logger.With("component", "metrics"))
+		serveMetrics := metrics.Serve
+		if cfg.MetricsPprof {
+			serveMetrics = metrics.ServeWithProfiles
+		}
+		serveMetrics(ctx, cfg.MetricsAddr, d.srv, logger.With("component", "metrics"))
 	}()
 	if err := d.srv.StartAOF(func(status string) { notify.send("STATUS=" + status) }); err != nil {
 		logger.Error("cannot load the append-only file", "err", err)

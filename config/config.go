@@ -70,6 +70,7 @@ type Config struct {
 	SlowlogMaxLen           int    // slowlog-max-len
 	LatencyTracking         bool   // latency-tracking
 	MetricsAddr             string // metrics-addr: Prometheus endpoint, "" disables (cachalot only)
+	MetricsPprof            bool   // metrics-pprof: /debug/pprof/ on the metrics endpoint (cachalot only)
 	MetricsKeyPrefixes      string // metrics-key-prefixes: comma-separated key prefixes counted apart (cachalot only)
 	LatencyMonitorThreshold int64  // latency-monitor-threshold: milliseconds, 0 disables
 	BusyReplyThreshold      int64  // busy-reply-threshold (alias lua-time-limit): milliseconds a script runs before -BUSY

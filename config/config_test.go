@@ -50,6 +50,7 @@ func TestDefaultValues(t *testing.T) {
 		"enable-debug-command":        "no",
 		"shards":                      "256",
 		"metrics-addr":                "127.0.0.1:9121",
+		"metrics-pprof":               "no",
 		"metrics-key-prefixes":        "",
 		"latency-monitor-threshold":   "0",
 		"log-format":                  "text",

@@ -173,6 +173,8 @@ var paramTable = []Param{
 		func(c *Config) *int { return &c.SlowlogMaxLen }),
 	boolParam("latency-tracking", "track per-command latency percentiles", true,
 		func(c *Config) *bool { return &c.LatencyTracking }),
+	boolParam("metrics-pprof", "serve Go's /debug/pprof/ profiles on the metrics endpoint (cachalot only)", false,
+		func(c *Config) *bool { return &c.MetricsPprof }),
 	stringParam("metrics-addr", "host:port for the Prometheus metrics endpoint (cachalot only); empty disables it", false, checkMetricsAddr,
 		func(c *Config) *string { return &c.MetricsAddr }),
 	metricsKeyPrefixesParam(),

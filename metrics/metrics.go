@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -174,6 +175,23 @@ func Handler(reg *prometheus.Registry) http.Handler {
 // the server runs without metrics: the endpoint is an aid, not a
 // dependency. It returns when the endpoint has stopped.
 func Serve(ctx context.Context, addr string, srv *server.Server, log *slog.Logger) {
+	serve(ctx, addr, Handler(NewRegistry(srv)), log)
+}
+
+// ServeWithProfiles is Serve plus Go's /debug/pprof/ handlers
+// (metrics-pprof yes).
+func ServeWithProfiles(ctx context.Context, addr string, srv *server.Server, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", Handler(NewRegistry(srv)))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	serve(ctx, addr, mux, log)
+}
+
+func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Logger) {
 	if addr == "" {
 		return
 	}
@@ -182,7 +200,7 @@ func Serve(ctx context.Context, addr string, srv *server.Server, log *slog.Logge
 		log.Error("metrics endpoint disabled: cannot listen", "addr", addr, "err", err)
 		return
 	}
-	hs := &http.Server{Handler: Handler(NewRegistry(srv)), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -27,7 +27,7 @@ func TestScrapeKeyPrefixes(t *testing.T) {
 	for _, k := range []string{"user:1", "user:1", "user:2", "user:admin:1", "user:admin:2", "session:1", "session:2", "session:3", "plain", "nope"} {
 		c.do("GET", k)
 	}
-	c.do("EXISTS", "user:1")            // a hit
+	c.do("EXISTS", "user:1")                                 // a hit
 	if r := c.do("MGET", "session:1", "user:3"); r != "*2" { // a hit and a miss
 		t.Fatalf("MGET: %q", r)
 	}

@@ -231,22 +231,24 @@ func hgetallGeneric(c *client, tx *store.Tx, key []byte, parts int) error {
 	if err != nil {
 		return err
 	}
-	var pairs []store.HashPair
+	n := 0
 	if h != nil {
-		pairs = h.Pairs()
+		n = h.Len()
 	}
 	if parts == hashPartField|hashPartValue {
-		c.w.Map(len(pairs))
+		c.w.Map(n)
 	} else {
-		c.w.Array(len(pairs))
+		c.w.Array(n)
 	}
-	for _, p := range pairs {
-		if parts&hashPartField != 0 {
-			c.w.BulkString(p.Field)
-		}
-		if parts&hashPartValue != 0 {
-			c.w.BulkString(p.Value)
-		}
+	if h != nil {
+		h.ForEach(func(field, value string) {
+			if parts&hashPartField != 0 {
+				c.w.BulkString(field)
+			}
+			if parts&hashPartValue != 0 {
+				c.w.BulkString(value)
+			}
+		})
 	}
 	return nil
 }
@@ -436,27 +438,30 @@ func hrandfieldWithCount(c *client, tx *store.Tx, key []byte, count int64, withV
 		}
 		c.w.Array(int(n))
 	}
-	size := int64(h.Len())
+	// One slice of the pairs for the random picks: At is O(i) on a
+	// listpack.
+	pairs := h.Pairs()
+	size := int64(len(pairs))
 	if count < 0 || count == 1 {
 		if count < 0 {
 			count = -count
 		}
 		startReply(count)
 		for ; count > 0; count-- {
-			replyPair(h.At(rand.IntN(int(size))))
+			replyPair(pairs[rand.IntN(int(size))])
 		}
 		return nil
 	}
 	if count >= size {
 		startReply(size)
-		for _, p := range h.Pairs() {
+		for _, p := range pairs {
 			replyPair(p)
 		}
 		return nil
 	}
 	startReply(count)
 	for _, i := range randomSubset(int(size), int(count)) {
-		replyPair(h.At(i))
+		replyPair(pairs[i])
 	}
 	return nil
 }
@@ -523,12 +528,12 @@ func cmdHscan(c *client, tx *store.Tx, argv [][]byte) error {
 // together so that the order of the pairs does not matter.
 func hashDigest(d *digest, h *store.Hash) {
 	var acc digest
-	for _, p := range h.Pairs() {
+	h.ForEach(func(field, value string) {
 		var ele digest
-		ele.mix([]byte(p.Field))
-		ele.mix([]byte(p.Value))
+		ele.mix([]byte(field))
+		ele.mix([]byte(value))
 		acc.xor(ele[:])
-	}
+	})
 	for i := range d {
 		d[i] ^= acc[i]
 	}

@@ -19,7 +19,7 @@ import (
 
 // TestMaxmemoryFlood writes ten times maxmemory from many clients under
 // allkeys-lru and checks that used_memory stays at the limit (give or take
-// one write per client in flight), that the process's peak RSS stays under
+// one write), that the process's peak RSS stays under
 // 1.5 × maxmemory plus the runtime base docs/memory.md states, and that PING
 // keeps answering throughout.
 func TestMaxmemoryFlood(t *testing.T) {
@@ -125,8 +125,11 @@ loop:
 		clients, maxmemory, maxUsed, maxUsed-maxmemory, oneWrite, float64(peakRSS)/(1<<20), float64(peakRSS)/float64(maxmemory),
 		dbsize, evicted, pings[len(pings)/2], p99, len(pings))
 
-	if slack := int64(clients) * oneWrite; maxUsed > maxmemory+slack {
-		t.Errorf("used_memory reached %d, more than maxmemory %d plus one write per client (%d)", maxUsed, maxmemory, slack)
+	// Writes in flight reserve their size before eviction runs (store
+	// Reserve), so concurrent writers do not land over the limit together:
+	// the bound is the issue's, one write, not one write per client.
+	if maxUsed > maxmemory+oneWrite {
+		t.Errorf("used_memory reached %d, more than maxmemory %d plus one write (%d)", maxUsed, maxmemory, oneWrite)
 	}
 	if evicted < total/2 {
 		t.Errorf("only %d keys evicted for %d writes of ten times the limit", evicted, total)
