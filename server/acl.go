@@ -445,6 +445,9 @@ func (a *aclState) setSelector(sel *aclSelector, op []byte) error {
 					return aclErrSyntax
 				}
 			}
+			if perm == 0 {
+				return aclErrSyntax
+			}
 		}
 		pat := op[off:]
 		if hasSpaces(pat) {
@@ -878,6 +881,9 @@ func (s *Server) aclDeny(c *client, u *aclUser, r *aclRules, cmd *command, argv 
 	if c.multi.active {
 		ctx = aclCtxMulti
 	}
+	c.mu.Lock()
+	c.lastCmd = cmd.fullName // Redis sets c->cmd before the check; the log's client info shows it
+	c.mu.Unlock()
 	s.aclLogEntry(c, c, argv, res, ctx, aclObject(res, cmd, argv, idx), u.name)
 	switch res {
 	case aclDeniedCmd:

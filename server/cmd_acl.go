@@ -174,11 +174,12 @@ func cmdACLGetuser(c *client, _ *store.Tx, argv [][]byte) error {
 	a := &c.srv.acl
 	u := a.user(string(argv[2]))
 	if u == nil {
-		return respError(sanitize("ERR Can not find user '" + string(argv[2]) + "' in ACL"))
+		c.w.Null() // Redis 7.0 answers nil for an unknown user
+		return nil
 	}
 	r := u.rules.Load()
 	w := &c.w
-	w.Map(7)
+	w.Map(6)
 	w.BulkString("flags")
 	var flags []string
 	for _, f := range userFlagNames {
