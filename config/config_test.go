@@ -322,7 +322,7 @@ func TestMatch(t *testing.T) {
 		{"maxmemory*", []string{"maxmemory", "maxmemory-policy", "maxmemory-samples", "maxmemory-eviction-tenacity"}},
 		{"lfu-*", []string{"lfu-log-factor", "lfu-decay-time"}},
 		{"append*", []string{"appendonly", "appendfsync", "appendfilename", "appenddirname"}},
-		{"*-max-*", []string{"proto-max-bulk-len", "hash-max-listpack-entries", "hash-max-listpack-value", "set-max-intset-entries",
+		{"*-max-*", []string{"acllog-max-len", "proto-max-bulk-len", "hash-max-listpack-entries", "hash-max-listpack-value", "set-max-intset-entries",
 			"zset-max-listpack-entries", "zset-max-listpack-value", "list-max-listpack-size", "hll-sparse-max-bytes", "slowlog-max-len", "tracking-table-max-keys"}},
 		{"d?r", []string{"dir"}},
 		{"[dh]*", []string{"databases", "hz", "hash-max-listpack-entries", "hash-max-listpack-value", "hll-sparse-max-bytes", "dir", "daemonize", "disable-commands"}},

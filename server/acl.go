@@ -74,10 +74,10 @@ const (
 
 // Channel argument kinds of the Pub/Sub commands the check looks at.
 const (
-	chanNone uint8 = iota
-	chanFirst      // PUBLISH, SPUBLISH: argv[1], matched against patterns
-	chanAll        // SUBSCRIBE, SSUBSCRIBE: argv[1:], matched against patterns
-	chanAllLiteral // PSUBSCRIBE: argv[1:], compared literally
+	chanNone       uint8 = iota
+	chanFirst            // PUBLISH, SPUBLISH: argv[1], matched against patterns
+	chanAll              // SUBSCRIBE, SSUBSCRIBE: argv[1:], matched against patterns
+	chanAllLiteral       // PSUBSCRIBE: argv[1:], compared literally
 )
 
 // aclCmd is what the ACL code knows of a command row.
@@ -158,7 +158,7 @@ type aclState struct {
 	top   []*command // top-level rows, table order
 }
 
-var errACLDeleted = &aclRules{flags: userOff} // rules of a deleted user: nothing allowed
+var deletedUserRules = &aclRules{flags: userOff} // rules of a deleted user: nothing allowed
 
 // initACL numbers the command table and creates the default user.
 func (s *Server) initACL(cfg *config.Config) {
@@ -1033,8 +1033,12 @@ const defaultACLLogMaxLen = 128
 // caller).
 func (s *Server) aclLogEntry(c, info *client, argv [][]byte, reason, ctx int, object, username string) {
 	now := time.Now()
+	self := info
+	if info.rd == nil {
+		self = nil // no reader (script or test client): idle buffer figures
+	}
 	e := &aclLogEntry{count: 1, reason: reason, context: ctx, object: object, username: username,
-		ctime: now.UnixMilli(), cinfo: string(info.appendInfo(nil, now, info, argv))}
+		ctime: now.UnixMilli(), cinfo: string(info.appendInfo(nil, now, self, argv))}
 	a := &s.acl
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -1184,7 +1188,7 @@ func (s *Server) loadACLFile(self *client, path string) error {
 	for name, u := range a.users {
 		if name != "default" {
 			gone[u] = true
-			u.rules.Store(errACLDeleted)
+			u.rules.Store(deletedUserRules)
 		}
 	}
 	a.users = map[string]*aclUser{"default": a.def}
@@ -1206,7 +1210,6 @@ func (s *Server) loadACLFile(self *client, path string) error {
 	s.killUserClients(self, gone)
 	return nil
 }
-
 
 // LoadACLFile loads the aclfile at startup; main refuses to start on an
 // error, as Redis does.

@@ -160,7 +160,7 @@ func cmdACLDeluser(c *client, _ *store.Tx, argv [][]byte) error {
 	for _, n := range argv[2:] {
 		if u, ok := a.users[string(n)]; ok {
 			delete(a.users, string(n))
-			u.rules.Store(errACLDeleted)
+			u.rules.Store(deletedUserRules)
 			gone[u] = true
 		}
 	}

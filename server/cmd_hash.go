@@ -139,12 +139,7 @@ func hsetGeneric(c *client, tx *store.Tx, argv [][]byte, name string) error {
 	}
 	maxEntries, maxValue := hashLimits(c)
 	h.FitArgs(argv[2:], maxValue)
-	created := 0
-	for i := 2; i < len(argv); i += 2 {
-		if h.Set(argv[i], argv[i+1], maxEntries, maxValue) {
-			created++
-		}
-	}
+	created := h.SetPairs(argv[2:], maxEntries, maxValue)
 	if name == "hset" {
 		c.w.Int(int64(created))
 	} else {

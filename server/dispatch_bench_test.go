@@ -25,6 +25,7 @@ func benchClient(b testing.TB) *client {
 	srv := New(Options{Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	a, _ := net.Pipe()
 	c := &client{srv: srv, id: 1, conn: a, born: time.Now(), authenticated: true}
+	c.user.Store(srv.acl.def) // the default user, as a real connection (acl.go)
 	c.w.proto = 2
 	c.db = st.DB(0)
 	return c

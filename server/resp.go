@@ -309,10 +309,15 @@ type reader struct {
 	args [][]byte
 	lim  readLimits
 	st   parseState // progress through a request that is still arriving
+	raw  *rawSource // set for sockets: idle waits hold no buffer (idleread.go)
 }
 
 func newReader(src io.Reader, lim readLimits) *reader {
-	return &reader{src: src, buf: make([]byte, readChunk), lim: lim}
+	rd := &reader{src: src, lim: lim, raw: rawSourceOf(src)}
+	if rd.raw == nil {
+		rd.buf = make([]byte, readChunk)
+	}
+	return rd
 }
 
 // buffered reports whether unread bytes are waiting, i.e. the client has
@@ -339,7 +344,12 @@ func (rd *reader) next(beforeRead func() error) ([][]byte, error) {
 		if err := beforeRead(); err != nil {
 			return nil, err
 		}
-		if err := rd.fill(); err != nil {
+		if rd.r == rd.w && rd.raw != nil {
+			err = rd.readIdle() // idleread.go
+		} else {
+			err = rd.fill()
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -347,6 +357,9 @@ func (rd *reader) next(beforeRead func() error) ([][]byte, error) {
 
 // fill reads more bytes, compacting or growing the buffer first.
 func (rd *reader) fill() error {
+	if rd.buf == nil { // given back while idle (idleread.go)
+		rd.buf = readBufPool.Get().(*[readChunk]byte)[:]
+	}
 	if rd.r == rd.w {
 		rd.r, rd.w = 0, 0
 		if len(rd.buf) > readBufferShrinkTarget {

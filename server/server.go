@@ -91,6 +91,8 @@ type Server struct {
 	acl  aclState  // ACL users and log (acl.go)
 
 	prop propagator // effective commands to the AOF (propagate.go)
+
+	memRel memReleaser // memory back to the OS after bursts (memrelease.go)
 }
 
 // New builds a server; it does not listen until Serve.
@@ -244,6 +246,7 @@ func (s *Server) serveConn(c *client) {
 		s.clientsMu.Lock()
 		delete(s.clients, c.id)
 		s.clientsMu.Unlock()
+		s.noteClosed(c) // memrelease.go
 	}()
 	beforeRead := func() error {
 		s.flushBroadcasts() // BCAST invalidations of the batch (tracking.go)
@@ -331,6 +334,7 @@ func (s *Server) RunBackground(ctx context.Context) {
 		// BCAST invalidations from expiry and eviction (tracking.go).
 		s.flushBroadcasts()
 		s.sampleMetrics(time.Now())
+		s.releaseMemoryTick(time.Now()) // memrelease.go
 	}
 }
 

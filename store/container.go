@@ -12,7 +12,6 @@ package store
 // it was accounted at.
 type touched struct {
 	sh     *shard
-	key    string
 	e      *entry
 	before int64
 }
@@ -28,9 +27,9 @@ func (tx *Tx) Container(key []byte, k Kind, create func() Container) (Container,
 			return nil, nil
 		}
 		tx.mustWrite()
-		e = newContainerEntry(create(), k)
+		e = newContainerEntry(key, create(), k)
 		tx.initAccess(e)
-		sh.put(string(key), e)
+		sh.put(e)
 	} else if e.kind != k {
 		return nil, ErrWrongType
 	} else {
@@ -38,7 +37,7 @@ func (tx *Tx) Container(key []byte, k Kind, create func() Container) (Container,
 	}
 	if tx.write {
 		tx.dirty = true
-		tx.settle = append(tx.settle, touched{sh: sh, key: string(key), e: e, before: e.size(string(key))})
+		tx.settle = append(tx.settle, touched{sh: sh, e: e, before: e.size(e.key())})
 	}
 	return e.obj(), nil
 }
@@ -55,7 +54,7 @@ func (tx *Tx) ReadContainer(key []byte, k Kind) (Container, error) {
 	}
 	if tx.write {
 		sh := tx.shardFor(tx.db, key)
-		tx.settle = append(tx.settle, touched{sh: sh, key: string(key), e: e, before: e.size(string(key))})
+		tx.settle = append(tx.settle, touched{sh: sh, e: e, before: e.size(e.key())})
 	}
 	return e.obj(), nil
 }
@@ -64,33 +63,33 @@ func (tx *Tx) ReadContainer(key []byte, k Kind) (Container, error) {
 // *STORE commands). An empty c deletes the key instead.
 func (tx *Tx) SetContainer(key []byte, k Kind, c Container) {
 	tx.mustWrite()
-	sh, _ := tx.find(tx.db, key)
+	sh, old := tx.find(tx.db, key)
 	if c.Len() == 0 {
-		if old := sh.m[string(key)]; old != nil {
-			sh.remove(string(key), old)
+		if old != nil {
+			sh.remove(old)
 		}
 		return
 	}
-	e := newContainerEntry(c, k)
+	e := newContainerEntry(key, c, k)
 	tx.initAccess(e)
-	sh.put(string(key), e)
+	sh.put(e)
 }
 
 // settleContainers re-accounts every container handed out, and deletes the
 // ones left empty. It runs before the transaction unlocks.
 func (tx *Tx) settleContainers() {
 	for _, t := range tx.settle {
-		cur, ok := t.sh.m[t.key]
-		if !ok || cur != t.e {
+		key := t.e.key()
+		if t.sh.lookup(key) != t.e {
 			continue // deleted or replaced inside the transaction
 		}
 		if t.e.obj().Len() == 0 {
 			// Remove with the size it is accounted at.
-			t.sh.used.Add(t.e.size(t.key) - t.before)
-			t.sh.remove(t.key, t.e)
+			t.sh.used.Add(t.e.size(key) - t.before)
+			t.sh.remove(t.e)
 			continue
 		}
-		t.sh.resize(t.key, t.e, t.before)
+		t.sh.resize(key, t.e, t.before)
 	}
 	tx.settle = tx.settle[:0]
 }

@@ -70,7 +70,7 @@ const (
 const embstrLimit = 44
 
 // entryOverhead approximates the bytes an entry costs beyond its key and value:
-// the map slot, the entry struct and the slice headers. It feeds used_memory.
+// the index slot, the entry struct and the slice headers. It feeds used_memory.
 const entryOverhead = 80
 
 // entry is one key's value and metadata. It is reached only under its shard's

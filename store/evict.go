@@ -297,16 +297,16 @@ func (s *Store) populate(db *DB, cfg *EvictionConfig) int {
 		sh.mu.RLock()
 		if cfg.Policy.volatile() {
 			for n := len(sh.ttlKeys); n > 0 && got < want; got++ {
-				k := sh.ttlKeys[rand.IntN(n)]
-				s.poolInsert(db.index, k, sh.m[k], cfg, now)
+				e := sh.ttlKeys[rand.IntN(n)]
+				s.poolInsert(db.index, e.key(), e, cfg, now)
 			}
 		} else {
-			for k, e := range sh.m {
+			for e := range sh.idx.from(rand.Uint64()) {
 				if got >= want {
 					break
 				}
 				got++
-				s.poolInsert(db.index, k, e, cfg, now)
+				s.poolInsert(db.index, e.key(), e, cfg, now)
 			}
 		}
 		sh.mu.RUnlock()
@@ -358,13 +358,13 @@ func (s *Store) poolInsert(dbi int, key string, e *entry, cfg *EvictionConfig, n
 func (s *Store) evictKey(db *DB, key string, cfg *EvictionConfig, pe *poolEntry) bool {
 	sh := &db.shards[db.shardOf([]byte(key))]
 	sh.mu.Lock()
-	e := sh.m[key]
+	e := sh.lookup(key)
 	if e == nil || (pe != nil && e.access.Load() != pe.access) || (cfg.Policy.volatile() && e.expireAt == 0) {
 		sh.mu.Unlock()
 		return false
 	}
 	s.propagateDel(db, s.settleLocked(db, sh), key)
-	sh.remove(key, e)
+	sh.remove(e)
 	sh.mu.Unlock()
 	s.evictedKey(db, key)
 	return true
@@ -387,20 +387,20 @@ func (s *Store) evictRandom(cfg *EvictionConfig) bool {
 				continue
 			}
 			sh.mu.Lock()
-			var key string
+			var e *entry
 			if cfg.Policy.volatile() {
 				if n := len(sh.ttlKeys); n > 0 {
-					key = sh.ttlKeys[rand.IntN(n)]
+					e = sh.ttlKeys[rand.IntN(n)]
 				}
 			} else {
-				for k := range sh.m {
-					key = k
+				for e = range sh.idx.from(rand.Uint64()) {
 					break
 				}
 			}
-			if e := sh.m[key]; e != nil {
+			if e != nil {
+				key := e.key()
 				s.propagateDel(db, s.settleLocked(db, sh), key)
-				sh.remove(key, e)
+				sh.remove(e)
 				sh.mu.Unlock()
 				s.evictedKey(db, key)
 				return true

@@ -96,10 +96,10 @@ func (sh *shard) expireSample(now int64, s *Store, db *DB) (removed, sampled int
 	epoch := s.settleLocked(db, sh)
 	for sampled < expireSampleSize && len(sh.ttlKeys) > 0 {
 		sampled++
-		key := sh.ttlKeys[rand.IntN(len(sh.ttlKeys))]
-		e := sh.m[key]
+		e := sh.ttlKeys[rand.IntN(len(sh.ttlKeys))]
 		if e.expireAt <= now {
-			sh.remove(key, e)
+			key := e.key()
+			sh.remove(e)
 			s.propagateDel(db, epoch, key)
 			s.expiredKey(db, key)
 			removed++

@@ -1,6 +1,10 @@
 package store
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+	"unsafe"
+)
 
 // Hash is a hash value (HSET and friends), modelled on Redis 7.0's two
 // encodings:
@@ -102,9 +106,10 @@ func (h *Hash) Clone() Container {
 	return c
 }
 
-// lpString decodes the length-prefixed string at off in lp and returns it
-// with the offset just past it.
-func lpString(lp string, off int) (s string, next int) {
+// lpString decodes the length-prefixed string at off in lp (a listpack
+// string, or a []byte one is being built in) and returns it with the
+// offset just past it.
+func lpString[S ~string | ~[]byte](lp S, off int) (s S, next int) {
 	var n, shift uint
 	for {
 		b := lp[off]
@@ -130,13 +135,25 @@ func lpAppend(b *strings.Builder, s []byte) {
 	b.Write(s)
 }
 
+// lpPut writes s with its uvarint length prefix at the start of dst, which
+// has room for it, and returns the bytes written.
+func lpPut(dst, s []byte) int {
+	i, n := 0, uint(len(s))
+	for ; n >= 0x80; n >>= 7 {
+		dst[i] = byte(n) | 0x80
+		i++
+	}
+	dst[i] = byte(n)
+	return i + 1 + copy(dst[i+1:], s)
+}
+
 // lpSize is the encoded size of a string of n bytes.
 func lpSize(n int) int {
-	size := 1
+	size := 1 + n
 	for ; n >= 0x80; n >>= 7 {
 		size++
 	}
-	return size + n
+	return size
 }
 
 // lpPair locates a pair of a listpack: the offsets of its start, of its
@@ -146,11 +163,13 @@ type lpPair struct {
 }
 
 // lpFind returns field's pair in the listpack, and whether it is there.
-func (h *Hash) lpFind(field []byte) (lpPair, bool) {
-	for off := 0; off < len(h.lp); {
-		f, voff := lpString(h.lp, off)
-		_, end := lpString(h.lp, voff)
-		if f == string(field) {
+func (h *Hash) lpFind(field []byte) (lpPair, bool) { return lpFind(h.lp, field) }
+
+func lpFind[S ~string | ~[]byte](lp S, field []byte) (lpPair, bool) {
+	for off := 0; off < len(lp); {
+		f, voff := lpString(lp, off)
+		_, end := lpString(lp, voff)
+		if string(f) == string(field) {
 			return lpPair{off, voff, end}, true
 		}
 		off = end
@@ -252,6 +271,77 @@ func (h *Hash) Set(field, value []byte, maxEntries, maxValue int64) (created boo
 	h.lp = b.String()
 	h.n++
 	return true
+}
+
+// SetPairs is Set for each field/value pair of args in turn (HSET, HMSET)
+// and returns how many fields were new. A listpack gets its new string
+// built once for all the pairs, not once per pair.
+func (h *Hash) SetPairs(args [][]byte, maxEntries, maxValue int64) (created int) {
+	i := 0
+	if h.ht == nil && len(args) > 2 {
+		i, created = h.lpSetPairs(args, maxEntries, maxValue)
+	}
+	for ; i+1 < len(args); i += 2 {
+		if h.Set(args[i], args[i+1], maxEntries, maxValue) {
+			created++
+		}
+	}
+	return created
+}
+
+// lpSetPairs applies the pairs of args to a listpack in one new string,
+// stopping at the first pair that makes it convert. It returns that pair's
+// index in args (len(args) when none did) and the number of new fields.
+func (h *Hash) lpSetPairs(args [][]byte, maxEntries, maxValue int64) (next, created int) {
+	// Room for every pair appended: an overwrite grows the string by less.
+	size := len(h.lp)
+	for _, a := range args {
+		size += lpSize(len(a))
+	}
+	buf := make([]byte, len(h.lp), size)
+	copy(buf, h.lp)
+	n, changed := h.n, false
+	for ; next+1 < len(args); next += 2 {
+		f, v := args[next], args[next+1]
+		if int64(len(f)) > maxValue || int64(len(v)) > maxValue {
+			break
+		}
+		if p, ok := lpFind(buf, f); ok {
+			if old, _ := lpString(buf, p.value); bytes.Equal(old, v) {
+				continue
+			}
+			// Move the pairs after the value to fit the new one.
+			grow := lpSize(len(v)) - (p.end - p.value)
+			tail := len(buf)
+			buf = buf[:tail+max(grow, 0)]
+			copy(buf[p.end+grow:], buf[p.end:tail])
+			buf = buf[:tail+grow]
+			lpPut(buf[p.value:], v)
+			changed = true
+			continue
+		}
+		if int64(n+1) > maxEntries {
+			break
+		}
+		at := len(buf)
+		buf = buf[:at+lpSize(len(f))+lpSize(len(v))]
+		at += lpPut(buf[at:], f)
+		lpPut(buf[at:], v)
+		n++
+		created++
+		changed = true
+	}
+	if changed {
+		if len(buf) == cap(buf) {
+			// Exactly the size: the buffer becomes the string, never
+			// written again.
+			h.lp = unsafe.String(unsafe.SliceData(buf), len(buf))
+		} else {
+			h.lp = string(buf)
+		}
+		h.n = n
+	}
+	return next, created
 }
 
 // set is Set on the hashtable encoding.

@@ -55,6 +55,21 @@ func TestHashMatchesModel(t *testing.T) {
 					t.Fatalf("Set(%q,%q) created %v, model %v", f, v, got, want)
 				}
 			},
+			"setpairs": func(t *rapid.T) {
+				// Several pairs in one call (HSET), a field possibly repeated.
+				var args [][]byte
+				want := 0
+				for i := rapid.IntRange(1, 4).Draw(t, "pairs"); i > 0; i-- {
+					f, v := field.Draw(t, "f"), value.Draw(t, "v")
+					args = append(args, []byte(f), []byte(v))
+					if m.set(f, v, maxEntries, maxValue) {
+						want++
+					}
+				}
+				if got := h.SetPairs(args, maxEntries, maxValue); got != want {
+					t.Fatalf("SetPairs created %d, model %d", got, want)
+				}
+			},
 			"del": func(t *rapid.T) {
 				f := field.Draw(t, "f")
 				if got, want := h.Delete([]byte(f)), m.del(f); got != want {

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"hash/maphash"
 	"math/rand/v2"
-	"sort"
 )
 
 // KindOf returns the kind of key's value, KindNone when missing. It counts
@@ -46,7 +44,7 @@ func (tx *Tx) Delete(key []byte) bool {
 	if e == nil {
 		return false
 	}
-	sh.remove(string(key), e)
+	sh.remove(e)
 	return true
 }
 
@@ -69,10 +67,10 @@ func (tx *Tx) SetExpireAt(key []byte, at int64) bool {
 		return false
 	}
 	if at <= tx.now && !tx.db.store.snap.loading.Load() {
-		sh.remove(string(key), e)
+		sh.remove(e)
 		return true
 	}
-	sh.setExpire(string(key), e, at)
+	sh.setExpire(e, at)
 	return true
 }
 
@@ -83,7 +81,7 @@ func (tx *Tx) Persist(key []byte) bool {
 	if e == nil || e.expireAt == 0 {
 		return false
 	}
-	sh.setExpire(string(key), e, 0)
+	sh.setExpire(e, 0)
 	return true
 }
 
@@ -102,9 +100,9 @@ func (tx *Tx) Rename(src, dst []byte, nx bool) (bool, error) {
 	if old != nil && nx {
 		return false, nil
 	}
-	ssh.remove(string(src), e)
+	ssh.remove(e)
 	e = e.rekeyed(dst) // an inline key moves with a copy (layout.go)
-	dsh.put(string(dst), e)
+	dsh.put(e)
 	tx.markReadyIfBlockable(tx.db, dst, e)
 	return true, nil
 }
@@ -126,12 +124,12 @@ func (tx *Tx) CopyTo(dstDB *DB, src, dst []byte, replace bool) (bool, error) {
 		v := e.str()
 		dup = newStringEntry(dst, v, len(v))
 	} else {
-		dup = newContainerEntry(cloneContainer(e.obj()), e.kind)
+		dup = newContainerEntry(dst, cloneContainer(e.obj()), e.kind)
 	}
 	dup.expireAt = e.expireAt
 	dup.enc = e.enc
 	tx.initAccess(dup)
-	dsh.put(string(dst), dup)
+	dsh.put(dup)
 	tx.markReadyIfBlockable(dstDB, dst, dup)
 	return true, nil
 }
@@ -147,8 +145,8 @@ func (tx *Tx) MoveTo(dstDB *DB, key []byte) bool {
 	if old != nil {
 		return false
 	}
-	ssh.remove(string(key), e)
-	dsh.put(string(key), e)
+	ssh.remove(e)
+	dsh.put(e)
 	tx.markReadyIfBlockable(dstDB, key, e)
 	return true
 }
@@ -191,9 +189,9 @@ func (db *DB) Keys(fn func(key string, kind Kind)) {
 	for i := range db.shards {
 		sh := &db.shards[i]
 		sh.mu.RLock()
-		for k, e := range sh.m {
+		for e := range sh.idx.all {
 			if e.expireAt == 0 || e.expireAt > now {
-				fn(k, e.kind)
+				fn(e.key(), e.kind)
 			}
 		}
 		sh.mu.RUnlock()
@@ -216,9 +214,9 @@ func (db *DB) ForEach(fn func(it Item)) {
 	for i := range db.shards {
 		sh := &db.shards[i]
 		sh.mu.RLock()
-		for k, e := range sh.m {
+		for e := range sh.idx.all {
 			if e.expireAt == 0 || e.expireAt > now {
-				fn(Item{Key: k, Kind: e.kind, Str: e.str(), Value: e.obj(), ExpireAt: e.expireAt})
+				fn(Item{Key: e.key(), Kind: e.kind, Str: e.str(), Value: e.obj(), ExpireAt: e.expireAt})
 			}
 		}
 		sh.mu.RUnlock()
@@ -255,32 +253,18 @@ func (db *DB) RandomKey() (string, bool) {
 func (sh *shard) randomLive(now int64) (string, bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	if len(sh.m) == 0 {
-		return "", false
+	for e := range sh.idx.from(rand.Uint64()) {
+		if e.expireAt == 0 || e.expireAt > now {
+			return e.key(), true
+		}
 	}
-	skip := rand.IntN(len(sh.m))
-	var fallback string
-	found := false
-	for k, e := range sh.m {
-		if e.expireAt != 0 && e.expireAt <= now {
-			continue
-		}
-		if !found {
-			fallback, found = k, true
-		}
-		if skip <= 0 {
-			return k, true
-		}
-		skip--
-	}
-	return fallback, found
+	return "", false
 }
 
-// Scan cursors: the top bits name the shard, the low scanPosBits bits a
-// position in the shard's hash order. Because a key's position never
-// changes, every key present for the whole scan is returned at least once,
-// however the keyspace grows or shrinks in between.
-const scanPosBits = 40
+// Scan cursors: the top bits name the shard, the low posBits bits a
+// position in the shard's index: the top bits of the key's hash, which
+// never change (index.scan says why no key present for the whole scan is
+// missed, however the keyspace grows or shrinks in between).
 
 // Scan returns about count keys starting at cursor, and the cursor to
 // continue from (0 when the scan is complete). fn sees each key.
@@ -288,59 +272,40 @@ func (db *DB) Scan(cursor uint64, count int, fn func(key string, kind Kind)) uin
 	if count < 1 {
 		count = 1
 	}
-	shardIdx := cursor >> scanPosBits
-	pos := cursor & (1<<scanPosBits - 1)
+	shardIdx := cursor >> posBits
+	pos := cursor & (posEnd - 1)
 	now := db.store.NowMs()
-	type candidate struct {
-		pos  uint64
+	type found struct {
 		key  string
 		kind Kind
 	}
-	var cands []candidate
-	emitted := 0
+	var keys []found
 	for shardIdx < uint64(len(db.shards)) {
 		sh := &db.shards[shardIdx]
-		cands = cands[:0]
 		sh.mu.RLock()
-		for k, e := range sh.m {
-			p := maphash.String(db.store.seed, k) >> (64 - scanPosBits)
-			if p >= pos && (e.expireAt == 0 || e.expireAt > now) {
-				cands = append(cands, candidate{p, k, e.kind})
+		next := sh.idx.scan(pos, count-len(keys), func(e *entry) bool {
+			if e.expireAt != 0 && e.expireAt <= now {
+				return false
 			}
-		}
+			keys = append(keys, found{e.key(), e.kind})
+			return true
+		})
 		sh.mu.RUnlock()
-		want := count - emitted
-		if len(cands) > want {
-			sort.Slice(cands, func(i, j int) bool { return cands[i].pos < cands[j].pos })
-			cut := want
-			// Keys sharing a position go out together, or the next call
-			// would skip the rest of them.
-			for cut < len(cands) && cands[cut].pos == cands[cut-1].pos {
-				cut++
-			}
-			for _, c := range cands[:cut] {
-				fn(c.key, c.kind)
-			}
-			next := cands[cut-1].pos + 1
-			if next < 1<<scanPosBits {
-				return shardIdx<<scanPosBits | next
-			}
-			// The shard's last position was consumed.
-			shardIdx++
-			if shardIdx >= uint64(len(db.shards)) {
-				return 0
-			}
-			return shardIdx << scanPosBits
+		if next == posEnd {
+			shardIdx, pos = shardIdx+1, 0
+		} else {
+			pos = next
 		}
-		for _, c := range cands {
-			fn(c.key, c.kind)
-		}
-		emitted += len(cands)
-		shardIdx++
-		pos = 0
-		if emitted >= count && shardIdx < uint64(len(db.shards)) {
-			return shardIdx << scanPosBits
+		if len(keys) >= count {
+			break
 		}
 	}
-	return 0
+	// fn runs once the shard is unlocked: it may take its time.
+	for _, k := range keys {
+		fn(k.key, k.kind)
+	}
+	if shardIdx >= uint64(len(db.shards)) {
+		return 0
+	}
+	return shardIdx<<posBits | pos
 }

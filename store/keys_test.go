@@ -292,7 +292,7 @@ func TestScanCursorEdges(t *testing.T) {
 	s, _ := newTestStore(t, 1, 4)
 	db := s.DB(0)
 	set(t, db, "a", "v", 0)
-	for _, cur := range []uint64{1 << 63, ^uint64(0), 4 << scanPosBits} {
+	for _, cur := range []uint64{1 << 63, ^uint64(0), 4 << posBits} {
 		if next := db.Scan(cur, 10, func(string, Kind) {}); next != 0 {
 			t.Errorf("Scan(%#x) = %#x, want 0", cur, next)
 		}

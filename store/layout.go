@@ -14,17 +14,17 @@ import (
 //
 //	[entry header][key bytes][value bytes: strLen used, strCap reserved]
 //
-// The shard's map key and its TTL index refer to the key bytes inside it
-// (inlineKey), so the map slot's two pointers are all the collector follows
-// per key, and the allocation itself is never scanned. The key bytes never
-// change after the entry is made; the value bytes change in place while the
-// new value fits the reserved room, otherwise the entry is rebuilt and takes
-// the old one's place (shard.relocate), so callers that may grow a string
-// continue with the entry they get back.
+// The shard's index (index.go) holds only a pointer to the entry and finds
+// the key through it (entry.key), so that pointer is all the collector
+// follows per key, and the allocation itself is never scanned. The key bytes
+// never change after the entry is made; the value bytes change in place
+// while the new value fits the reserved room, otherwise the entry is rebuilt
+// and takes the old one's place (shard.relocate), so callers that may grow a
+// string continue with the entry they get back.
 //
 // Lists, hashes, sets and sorted sets, and strings whose key plus room do
 // not fit maxInline, are a boxedEntry: the same header followed by
-// ordinary Go fields, allocated as a typed struct.
+// ordinary Go fields (the key among them), allocated as a typed struct.
 
 // entryForm says how an entry's value is stored.
 type entryForm uint8
@@ -41,6 +41,7 @@ const (
 // boxedEntry is an entry whose value needs Go pointers.
 type boxedEntry struct {
 	entry
+	key string    // the entry's key
 	str []byte    // a KindString value too long for formInline
 	obj Container // the other kinds
 }
@@ -57,7 +58,7 @@ var maxInline = math.MaxInt32
 func newStringEntry(key, val []byte, capacity int) *entry {
 	var e *entry
 	if len(key) > maxInline-capacity {
-		b := &boxedEntry{str: append(make([]byte, 0, capacity), val...)}
+		b := &boxedEntry{key: string(key), str: append(make([]byte, 0, capacity), val...)}
 		e = &b.entry
 		e.form = formBoxed
 	} else {
@@ -75,9 +76,9 @@ func newStringEntry(key, val []byte, capacity int) *entry {
 	return e
 }
 
-// newContainerEntry returns an entry holding c, of kind k.
-func newContainerEntry(c Container, k Kind) *entry {
-	b := &boxedEntry{obj: c}
+// newContainerEntry returns an entry for key holding c, of kind k.
+func newContainerEntry(key []byte, c Container, k Kind) *entry {
+	b := &boxedEntry{key: string(key), obj: c}
 	b.form = formBoxed
 	b.kind = k
 	b.ttlIdx = -1
@@ -122,23 +123,16 @@ func (e *entry) obj() Container {
 	return nil
 }
 
-// inlineKey is the key stored inside an inline entry, and ok; other forms
-// keep their key in the map only.
-func (e *entry) inlineKey() (key string, ok bool) {
-	if e.form != formInline {
-		return "", false
+// key is the entry's key: for an inline entry a string over its own key
+// bytes, which never change.
+func (e *entry) key() string {
+	switch e.form {
+	case formInline:
+		return unsafe.String(unsafe.SliceData(e.tail()), int(e.keyLen))
+	case formBoxed:
+		return e.box().key
 	}
-	t := e.tail()
-	return unsafe.String(unsafe.SliceData(t), int(e.keyLen)), true
-}
-
-// keyFor is the string to index e under when its key is key: the entry's
-// own copy when it has one, so the map and the TTL index share its bytes.
-func (e *entry) keyFor(key string) string {
-	if k, ok := e.inlineKey(); ok {
-		return k
-	}
-	return key
+	return ""
 }
 
 // setStr stores a copy of val as a string entry's value. It writes in place
@@ -150,7 +144,7 @@ func (sh *shard) setStr(key []byte, e *entry, val []byte) *entry {
 		return sh.setStrLen(key, e, len(val), copyFrom(val))
 	}
 	n := newStringEntry(key, val, len(val))
-	sh.relocate(key, e, n)
+	sh.relocate(e, n)
 	return n
 }
 
@@ -162,7 +156,7 @@ func (sh *shard) growStr(key []byte, e *entry, n, capacity int) *entry {
 		return sh.setStrLen(key, e, n, zeroFrom(len(e.str())))
 	}
 	n2 := newStringEntry(key, e.str(), max(capacity, n))
-	sh.relocate(key, e, n2)
+	sh.relocate(e, n2)
 	return sh.setStrLen(key, n2, n, zeroFrom(len(e.str())))
 }
 
@@ -196,35 +190,28 @@ func (sh *shard) setStrLen(key []byte, e *entry, n int, fill strFill) *entry {
 }
 
 // relocate puts n, a rebuilt copy of e under the same key, in e's place:
-// same map slot, TTL index position, expiry, access clock and encoding.
+// same index slot, TTL index position, expiry, access clock and encoding.
 // used_memory is the caller's to adjust.
-func (sh *shard) relocate(key []byte, e, n *entry) {
+func (sh *shard) relocate(e, n *entry) {
 	n.expireAt = e.expireAt
 	n.access.Store(e.access.Load())
 	n.ttlIdx = e.ttlIdx
 	n.kind, n.enc = e.kind, e.enc
-	oldKey, ok := e.inlineKey()
-	if !ok {
-		oldKey = string(key)
-	}
-	newKey, ok := n.inlineKey()
-	if !ok {
-		newKey = string(key)
-	}
-	// Delete first: assigning to an existing key may keep the old key
-	// string, which would pin the old entry's memory.
-	delete(sh.m, oldKey)
-	sh.m[newKey] = n
+	key := n.key()
+	sh.idx.put(sh.idx.hash(key), n)
 	if n.ttlIdx >= 0 {
-		sh.ttlKeys[n.ttlIdx] = newKey
+		sh.ttlKeys[n.ttlIdx] = n
 	}
 }
 
-// rekeyed returns e ready to be stored under another key (RENAME): e itself
-// unless its key is inline, else a copy carrying the new key, not in any
-// shard.
+// rekeyed returns e ready to be stored under another key (RENAME), not in
+// any shard: a copy carrying the new key when e's key is inline, else e
+// itself, renamed.
 func (e *entry) rekeyed(key []byte) *entry {
 	if e.form != formInline {
+		if e.form == formBoxed {
+			e.box().key = string(key)
+		}
 		return e
 	}
 	v := e.str()

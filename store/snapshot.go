@@ -124,14 +124,14 @@ func (s *Store) Snapshot(begin func(epoch uint64) error, emit func(db int, argv 
 func (r *snapshotRun) dump(db *DB, sh *shard, now int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for k, e := range sh.m {
+	for e := range sh.idx.all {
 		if r.err != nil {
 			return
 		}
 		if e.expireAt != 0 && e.expireAt <= now {
 			continue // already expired: its DEL follows in the new epoch
 		}
-		r.err = r.dumpEntry(db.index, k, e)
+		r.err = r.dumpEntry(db.index, e.key(), e)
 	}
 }
 

@@ -191,7 +191,7 @@ func (s *Store) SwapDBWith(a, b int, fn func(epoch uint64)) error {
 	s.lockAll([]*DB{da, db}, func(epoch uint64) {
 		for i := range da.shards {
 			x, y := &da.shards[i], &db.shards[i]
-			x.m, y.m = y.m, x.m
+			x.idx, y.idx = y.idx, x.idx
 			x.ttlKeys, y.ttlKeys = y.ttlKeys, x.ttlKeys
 			ux, uy := x.used.Load(), y.used.Load()
 			x.used.Store(uy)
@@ -218,6 +218,7 @@ func newDB(s *Store, index, nshards int) *DB {
 	for i := range db.shards {
 		db.shards[i].used.total = &s.usedTotal
 		db.shards[i].used.dbTotal = &db.used
+		db.shards[i].idx.seed = s.seed
 		db.shards[i].init()
 	}
 	return db
@@ -236,7 +237,7 @@ func (db *DB) Len() int {
 	for i := range db.shards {
 		sh := &db.shards[i]
 		sh.mu.RLock()
-		n += len(sh.m)
+		n += sh.idx.len()
 		sh.mu.RUnlock()
 	}
 	return n
@@ -261,8 +262,8 @@ func (db *DB) AvgTTL() int64 {
 	for i := range db.shards {
 		sh := &db.shards[i]
 		sh.mu.RLock()
-		for _, k := range sh.ttlKeys {
-			if left := sh.m[k].expireAt - now; left > 0 {
+		for _, e := range sh.ttlKeys {
+			if left := e.expireAt - now; left > 0 {
 				sum += left
 				n++
 			}

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
-	"unsafe"
 )
 
 // testEpoch is the fake clock's start: a fixed, realistic Unix time in ms.
@@ -21,9 +20,10 @@ func newTestStore(t testing.TB, dbs, shards int) (*Store, *FakeClock) {
 	return s, clk
 }
 
-// checkInvariants verifies every shard's bookkeeping: ttlKeys holds exactly
-// the keys whose entry has an expiry, each entry's ttlIdx points at its own
-// slot (or is -1), and used equals the sum of the entries' sizes.
+// checkInvariants verifies every shard's bookkeeping: the index is sound
+// and finds every entry by its key, ttlKeys holds exactly the entries with
+// an expiry, each entry's ttlIdx points at its own slot (or is -1), and used
+// equals the sum of the entries' sizes.
 func checkInvariants(t testing.TB, s *Store) {
 	t.Helper()
 	for di, db := range s.dbs {
@@ -32,18 +32,22 @@ func checkInvariants(t testing.TB, s *Store) {
 			sh.mu.RLock()
 			withTTL := 0
 			var used int64
-			for k, e := range sh.m {
+			if err := sh.idx.check(); err != nil {
+				t.Errorf("db %d shard %d: %v", di, si, err)
+			}
+			for e := range sh.idx.all {
+				k := e.key()
 				used += e.size(k)
+				if sh.lookup(k) != e {
+					t.Errorf("db %d shard %d: key %q does not find its entry", di, si, k)
+				}
 				if e.expireAt != 0 {
 					withTTL++
-					if e.ttlIdx < 0 || int(e.ttlIdx) >= len(sh.ttlKeys) || sh.ttlKeys[e.ttlIdx] != k {
+					if e.ttlIdx < 0 || int(e.ttlIdx) >= len(sh.ttlKeys) || sh.ttlKeys[e.ttlIdx] != e {
 						t.Errorf("db %d shard %d: key %q has expireAt %d but ttlIdx %d", di, si, k, e.expireAt, e.ttlIdx)
 					}
 				} else if e.ttlIdx != -1 {
 					t.Errorf("db %d shard %d: key %q has no expiry but ttlIdx %d", di, si, k, e.ttlIdx)
-				}
-				if ik, ok := e.inlineKey(); ok && (ik != k || unsafe.StringData(ik) != unsafe.StringData(k)) {
-					t.Errorf("db %d shard %d: key %q is not indexed by its entry's copy %q", di, si, k, ik)
 				}
 				if want := db.shardOf([]byte(k)); want != si {
 					t.Errorf("db %d: key %q lives in shard %d, hashes to %d", di, k, si, want)
@@ -52,11 +56,9 @@ func checkInvariants(t testing.TB, s *Store) {
 			if withTTL != len(sh.ttlKeys) {
 				t.Errorf("db %d shard %d: %d entries with a TTL, ttlKeys has %d", di, si, withTTL, len(sh.ttlKeys))
 			}
-			for i, k := range sh.ttlKeys {
-				if e := sh.m[k]; e == nil || int(e.ttlIdx) != i {
-					t.Errorf("db %d shard %d: ttlKeys[%d] = %q is not tracked back", di, si, i, k)
-				} else if ik, ok := e.inlineKey(); ok && unsafe.StringData(ik) != unsafe.StringData(k) {
-					t.Errorf("db %d shard %d: ttlKeys[%d] = %q is not its entry's copy", di, si, i, k)
+			for i, e := range sh.ttlKeys {
+				if int(e.ttlIdx) != i || sh.lookup(e.key()) != e {
+					t.Errorf("db %d shard %d: ttlKeys[%d] = %q is not tracked back", di, si, i, e.key())
 				}
 			}
 			if got := sh.used.Load(); got != used {
@@ -366,13 +368,20 @@ func (r *errRecorder) Helper()               {}
 // tests rely on notices each kind of damage.
 func TestCheckInvariantsCatchesCorruption(t *testing.T) {
 	corruptions := map[string]func(sh *shard, k string){
-		"untracked ttl":   func(sh *shard, k string) { sh.m[k].expireAt = 1 },
-		"stale ttlIdx":    func(sh *shard, k string) { sh.m[k].ttlIdx = 3 },
-		"extra ttl key":   func(sh *shard, k string) { sh.ttlKeys = append(sh.ttlKeys, k) },
-		"used drift":      func(sh *shard, k string) { sh.used.Add(1) },
-		"value grew":      func(sh *shard, k string) { sh.m[k] = newStringEntry([]byte(k), []byte("vgrown"), 6) },
-		"foreign key":     func(sh *shard, k string) { sh.m[k] = newStringEntry([]byte("other"), []byte("v"), 1) },
-		"wrong shard key": func(sh *shard, k string) { sh.m[k+"x"] = &entry{ttlIdx: -1} },
+		"untracked ttl": func(sh *shard, k string) { sh.lookup(k).expireAt = 1 },
+		"stale ttlIdx":  func(sh *shard, k string) { sh.lookup(k).ttlIdx = 3 },
+		"extra ttl key": func(sh *shard, k string) { sh.ttlKeys = append(sh.ttlKeys, sh.lookup(k)) },
+		"used drift":    func(sh *shard, k string) { sh.used.Add(1) },
+		"value grew": func(sh *shard, k string) {
+			sh.idx.put(sh.idx.hash(k), newStringEntry([]byte(k), []byte("vgrown"), 6))
+		},
+		"foreign key": func(sh *shard, k string) {
+			sh.idx.slots[sh.idx.find(sh.idx.hash(k), k)] = newStringEntry([]byte("other"), []byte("v"), 1)
+		},
+		"unaccounted key": func(sh *shard, k string) {
+			sh.idx.put(sh.idx.hash(k+"x"), newStringEntry([]byte(k+"x"), nil, 0))
+		},
+		"index count": func(sh *shard, k string) { sh.idx.n++ },
 	}
 	for name, corrupt := range corruptions {
 		t.Run(name, func(t *testing.T) {

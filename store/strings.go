@@ -49,7 +49,7 @@ func (tx *Tx) SetString(key, val []byte, opt SetOptions) {
 		e.enc = resolveEncoding(val, opt.Encoding)
 		tx.touchReplaced(e)
 		if at != e.expireAt {
-			sh.setExpire(string(key), e, at)
+			sh.setExpire(e, at)
 		}
 		sh.used.Add(e.sizeLen(len(key)) - before)
 		return
@@ -58,11 +58,7 @@ func (tx *Tx) SetString(key, val []byte, opt SetOptions) {
 	e.expireAt = at
 	e.enc = resolveEncoding(val, opt.Encoding)
 	tx.initAccess(e)
-	if k, ok := e.inlineKey(); ok {
-		sh.put(k, e) // indexed by its own copy: no key string to allocate
-	} else {
-		sh.put(string(key), e)
-	}
+	sh.put(e)
 }
 
 // AppendString appends suffix to key's string, creating it when missing, and

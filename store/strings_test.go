@@ -26,8 +26,7 @@ func strPutOther(t *testing.T, db *DB, key string) {
 	t.Helper()
 	err := db.Update([][]byte{[]byte(key)}, func(tx *Tx) error {
 		sh, _ := tx.find(tx.db, []byte(key))
-		e := &entry{kind: strTestKindOther}
-		sh.put(key, e)
+		sh.put(newContainerEntry([]byte(key), nil, strTestKindOther))
 		return nil
 	})
 	if err != nil {

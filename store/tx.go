@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"unsafe"
 )
 
 // lockRef names one locked shard.
@@ -235,7 +236,12 @@ func (tx *Tx) DB() *DB { return tx.db }
 
 // shardFor returns key's shard in db, which the transaction must have locked.
 func (tx *Tx) shardFor(db *DB, key []byte) *shard {
-	idx := db.shardOf(key)
+	return tx.shardForHash(db, db.hash(key), key)
+}
+
+// shardForHash is shardFor given key's hash h.
+func (tx *Tx) shardForHash(db *DB, h uint64, key []byte) *shard {
+	idx := int(h & db.mask)
 	for _, l := range tx.locks {
 		if l.db == db && l.shard == idx {
 			return &db.shards[idx]
@@ -247,8 +253,9 @@ func (tx *Tx) shardFor(db *DB, key []byte) *shard {
 // find returns key's live entry in db, reclaiming it first if it has expired
 // and the transaction may write.
 func (tx *Tx) find(db *DB, key []byte) (*shard, *entry) {
-	sh := tx.shardFor(db, key)
-	e := sh.m[string(key)]
+	h := db.hash(key)
+	sh := tx.shardForHash(db, h, key)
+	e := sh.idx.get(h, bytesView(key))
 	if e == nil {
 		return sh, nil
 	}
@@ -257,7 +264,7 @@ func (tx *Tx) find(db *DB, key []byte) (*shard, *entry) {
 			return sh, e // loading: logically expired keys stay until the file is replayed (snapshot.go)
 		}
 		if tx.write {
-			sh.remove(string(key), e)
+			sh.remove(e)
 			db.store.expired.Add(1)
 			db.store.propagateDel(db, tx.epoch, string(key))
 			db.store.expiredKey(db, string(key))
@@ -292,3 +299,7 @@ func (tx *Tx) mustWrite() {
 
 // Dirty reports whether the transaction changed anything.
 func (tx *Tx) Dirty() bool { return tx.dirty }
+
+// bytesView is b as a string without a copy, for lookups that do not keep
+// it: b must not change while the string is in use.
+func bytesView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -73,7 +73,7 @@ func (tx *Tx) Watch(key []byte) Watch {
 // reclaiming anything.
 func (tx *Tx) liveEntry(db *DB, key []byte) *entry {
 	sh := tx.shardFor(db, key)
-	e := sh.m[string(key)]
+	e := sh.lookup(bytesView(key))
 	if e == nil || (e.expireAt != 0 && e.expireAt <= tx.now) {
 		return nil
 	}
@@ -118,7 +118,7 @@ func (w *Watch) Changed() bool {
 	sh := &w.db.shards[w.db.shardOf([]byte(w.key))]
 	now := w.db.store.NowMs()
 	sh.mu.RLock()
-	e := sh.m[w.key]
+	e := sh.lookup(w.key)
 	if e != nil && e.expireAt != 0 && e.expireAt <= now {
 		e = nil
 	}
@@ -179,7 +179,7 @@ func (s *Store) BumpWatchedSwap(a, b int) {
 	exists := func(d *DB, key string) bool {
 		sh := &d.shards[d.shardOf([]byte(key))]
 		sh.mu.RLock()
-		e := sh.m[key]
+		e := sh.lookup(key)
 		live := e != nil && (e.expireAt == 0 || e.expireAt > now)
 		sh.mu.RUnlock()
 		return live

@@ -1,11 +1,18 @@
 package store
 
-// Sorted sets: a skiplist with span counts (so ranks and rank ranges cost
-// O(log N)) plus a member → node map, as Redis's OBJ_ENCODING_SKIPLIST.
-// Small sorted sets use the same structure but report "listpack" until
-// they outgrow zset-max-listpack-entries / -value, then "skiplist" for
-// good, as Redis converts them and never back (the *STORE commands build
-// a fresh value and pick its encoding from its final contents).
+// Sorted sets, with Redis 7.0's two encodings:
+//
+//   - "listpack": a small set is one immutable string of its elements in
+//     order, each its member (length-prefixed as in Hash's listpack) then
+//     its score's 8 bytes, searched and walked linearly, as Redis's
+//     listpack is. A write builds the new string at its exact size and
+//     never changes the old one, so the members handed out stay valid.
+//     Redis stores an integral score as an integer there, so -0 becomes 0.
+//   - "skiplist": a skiplist with span counts (so ranks and rank ranges
+//     cost O(log N)) plus a member → node map, as Redis's
+//     OBJ_ENCODING_SKIPLIST. A set converts to it for good once it
+//     outgrows zset-max-listpack-entries / -value (the *STORE commands
+//     build a fresh value and pick its encoding from its final contents).
 //
 // Elements are ordered by score, then by member bytes. The type holds no
 // RESP and reads no configuration: the handler passes the thresholds.
@@ -13,12 +20,14 @@ package store
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 )
 
 const (
 	zslMaxLevel = 32
 	// zsetEntryOverhead approximates what one element costs beyond its
-	// member bytes: the node, its levels and the map slot.
+	// member bytes: the node, its levels and the map slot. MemSize counts
+	// it for both encodings, as the accounting always has.
 	zsetEntryOverhead = 72
 )
 
@@ -36,82 +45,224 @@ type zslNode struct {
 
 // ZSet is a sorted set.
 type ZSet struct {
-	dict     map[string]*zslNode
-	header   *zslNode
-	tail     *zslNode
-	length   int
-	level    int
-	listpack bool
-	mem      int64
+	lp     string    // listpack encoding (sl == nil)
+	n      int32     // elements in lp
+	lpMems int32     // member bytes in lp
+	sl     *skiplist // skiplist encoding
+}
+
+// skiplist is the large encoding.
+type skiplist struct {
+	dict   map[string]*zslNode
+	header *zslNode
+	tail   *zslNode
+	length int
+	level  int
+	mem    int64
+}
+
+func newSkiplist() *skiplist {
+	return &skiplist{
+		dict:   make(map[string]*zslNode),
+		header: &zslNode{level: make([]zslLevel, zslMaxLevel)},
+		level:  1,
+	}
 }
 
 // NewZSet returns an empty sorted set, listpack-encoded unless skiplist.
 func NewZSet(skiplist bool) *ZSet {
-	return &ZSet{
-		dict:     make(map[string]*zslNode),
-		header:   &zslNode{level: make([]zslLevel, zslMaxLevel)},
-		level:    1,
-		listpack: !skiplist,
+	z := &ZSet{}
+	if skiplist {
+		z.sl = newSkiplist()
 	}
+	return z
 }
 
 // Len is the number of members.
-func (z *ZSet) Len() int { return z.length }
+func (z *ZSet) Len() int {
+	if z.sl != nil {
+		return z.sl.length
+	}
+	return int(z.n)
+}
 
 // MemSize approximates the bytes the value holds.
-func (z *ZSet) MemSize() int64 { return z.mem + 64 }
+func (z *ZSet) MemSize() int64 {
+	if z.sl != nil {
+		return z.sl.mem + 64
+	}
+	return int64(z.lpMems) + zsetEntryOverhead*int64(z.n) + 64
+}
 
 // Encoding is what OBJECT ENCODING reports.
 func (z *ZSet) Encoding() string {
-	if z.listpack {
+	if z.sl == nil {
 		return "listpack"
 	}
 	return "skiplist"
 }
 
 // IsListpack reports whether the set still has its small encoding.
-func (z *ZSet) IsListpack() bool { return z.listpack }
+func (z *ZSet) IsListpack() bool { return z.sl == nil }
 
-// Clone returns a deep copy with the same encoding.
+// Clone returns a deep copy with the same encoding. A listpack's string is
+// immutable, so the copy shares it.
 func (z *ZSet) Clone() Container {
-	c := NewZSet(!z.listpack)
-	for x := z.header.level[0].forward; x != nil; x = x.level[0].forward {
-		c.insert(x.member, x.score)
+	c := *z
+	if z.sl != nil {
+		c.sl = newSkiplist()
+		for x := z.sl.header.level[0].forward; x != nil; x = x.level[0].forward {
+			c.sl.insert(x.member, x.score)
+		}
 	}
-	return c
+	return &c
 }
 
 // FitEncoding gives a freshly built set (ZUNIONSTORE, ZRANGESTORE…) the
 // encoding Redis would: listpack when it has at most maxEntries members,
-// none longer than maxValue bytes.
+// none longer than maxValue bytes, skiplist otherwise.
 func (z *ZSet) FitEncoding(maxEntries, maxValue int64) {
-	small := int64(z.length) <= maxEntries
+	small := int64(z.Len()) <= maxEntries
 	if small {
-		for m := range z.dict {
-			if int64(len(m)) > maxValue {
-				small = false
-				break
-			}
-		}
+		z.ForEach(func(m string, _ float64) {
+			small = small && int64(len(m)) <= maxValue
+		})
 	}
-	z.listpack = small
-	if small {
-		if n, ok := z.zeroNode(); ok {
-			for ; n != nil && n.score == 0; n = n.level[0].forward {
-				n.score = 0
-			}
-		}
+	switch {
+	case small && z.sl != nil:
+		size, mems := 0, 0
+		z.ForEach(func(m string, _ float64) {
+			size += lpSize(len(m)) + 8
+			mems += len(m)
+		})
+		var b strings.Builder
+		b.Grow(size)
+		z.ForEach(func(m string, s float64) { zlpAppend(&b, m, lpNormalize(s)) })
+		z.lp, z.n, z.lpMems, z.sl = b.String(), int32(z.sl.length), int32(mems), nil
+	case !small && z.sl == nil:
+		z.convert()
 	}
 }
 
-// zeroNode returns the first element scoring 0 or -0.
-func (z *ZSet) zeroNode() (*zslNode, bool) {
-	r := z.countWhile(func(n *zslNode) bool { return n.score < 0 })
-	if r >= z.length {
-		return nil, false
+// convert switches a listpack to the skiplist encoding. The members are
+// copied so that the listpack string can be freed.
+func (z *ZSet) convert() {
+	sl := newSkiplist()
+	z.ForEach(func(m string, s float64) { sl.insert(strings.Clone(m), s) })
+	z.lp, z.n, z.lpMems, z.sl = "", 0, 0, sl
+}
+
+// lpNormalize is the score a listpack keeps: Redis 7.0 stores an integral
+// score as an integer there, which turns -0 into 0.
+func lpNormalize(score float64) float64 {
+	if score == 0 {
+		return 0
 	}
-	n := z.nodeAt(r)
-	return n, n.score == 0
+	return score
+}
+
+// zlpEntry decodes the listpack element at off: its member, its score and
+// the offset of the next element.
+func zlpEntry(lp string, off int) (member string, score float64, next int) {
+	member, off = lpString(lp, off)
+	var bits uint64
+	for i := 7; i >= 0; i-- {
+		bits = bits<<8 | uint64(lp[off+i])
+	}
+	return member, math.Float64frombits(bits), off + 8
+}
+
+// zlpAppend appends an element: the length-prefixed member, then the
+// score's bits, little-endian.
+func zlpAppend(b *strings.Builder, member string, score float64) {
+	n := uint(len(member))
+	for n >= 0x80 {
+		b.WriteByte(byte(n) | 0x80)
+		n >>= 7
+	}
+	b.WriteByte(byte(n))
+	b.WriteString(member)
+	bits := math.Float64bits(score)
+	for i := 0; i < 8; i++ {
+		b.WriteByte(byte(bits >> (8 * i)))
+	}
+}
+
+// zlpFind returns the offsets of member's element and its score.
+func (z *ZSet) zlpFind(member string) (start, end int, score float64, ok bool) {
+	for off := 0; off < len(z.lp); {
+		m, s, next := zlpEntry(z.lp, off)
+		if m == member {
+			return off, next, s, true
+		}
+		off = next
+	}
+	return 0, 0, 0, false
+}
+
+// zlpOffset returns the offset of the element of rank r (0 <= r <= Len;
+// Len gives the end of the string).
+func (z *ZSet) zlpOffset(r int) int {
+	off := 0
+	for ; r > 0; r-- {
+		_, _, off = zlpEntry(z.lp, off)
+	}
+	return off
+}
+
+// zlpPut places member with score in a listpack: it removes the element at
+// lp[start:end] when end > start (the member's old place) and inserts the
+// new one where the order puts it, building the string once.
+func (z *ZSet) zlpPut(member string, score float64, start, end int) {
+	pos := 0 // where the new element goes, in the old string
+	for pos < len(z.lp) {
+		if pos == start && end > start {
+			pos = end
+			continue
+		}
+		m, s, next := zlpEntry(z.lp, pos)
+		if score < s || (score == s && member < m) {
+			break
+		}
+		pos = next
+	}
+	var b strings.Builder
+	b.Grow(len(z.lp) - (end - start) + lpSize(len(member)) + 8)
+	if pos <= start {
+		b.WriteString(z.lp[:pos])
+		zlpAppend(&b, member, score)
+		b.WriteString(z.lp[pos:start])
+		b.WriteString(z.lp[end:])
+	} else {
+		b.WriteString(z.lp[:start])
+		b.WriteString(z.lp[end:pos])
+		zlpAppend(&b, member, score)
+		b.WriteString(z.lp[pos:])
+	}
+	z.lp = b.String()
+	if end == start {
+		z.n++
+		z.lpMems += int32(len(member))
+	}
+}
+
+// zlpCut removes the listpack elements whose bytes are lp[start:end].
+func (z *ZSet) zlpCut(start, end int) {
+	for off := start; off < end; {
+		var m string
+		m, _, off = zlpEntry(z.lp, off)
+		z.lpMems -= int32(len(m))
+		z.n--
+	}
+	if z.n == 0 {
+		z.lp = ""
+		return
+	}
+	var b strings.Builder
+	b.Grow(len(z.lp) - (end - start))
+	b.WriteString(z.lp[:start])
+	b.WriteString(z.lp[end:])
+	z.lp = b.String()
 }
 
 func zslLess(score float64, member string, n *zslNode) bool {
@@ -127,7 +278,7 @@ func zslRandomLevel() int {
 }
 
 // insert adds a member known to be absent.
-func (z *ZSet) insert(member string, score float64) *zslNode {
+func (z *skiplist) insert(member string, score float64) *zslNode {
 	var update [zslMaxLevel]*zslNode
 	var rank [zslMaxLevel]int
 	x := z.header
@@ -175,7 +326,7 @@ func (z *ZSet) insert(member string, score float64) *zslNode {
 }
 
 // unlink removes x given the update vector of its predecessors.
-func (z *ZSet) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
+func (z *skiplist) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 	for i := 0; i < z.level; i++ {
 		if update[i].level[i].forward == x {
 			update[i].level[i].span += x.level[i].span - 1
@@ -198,7 +349,7 @@ func (z *ZSet) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 }
 
 // remove deletes the node for (score, member), which must exist.
-func (z *ZSet) remove(member string, score float64) {
+func (z *skiplist) remove(member string, score float64) {
 	var update [zslMaxLevel]*zslNode
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
@@ -210,22 +361,90 @@ func (z *ZSet) remove(member string, score float64) {
 	z.unlink(x.level[0].forward, &update)
 }
 
+// updateScore moves n to its new score, in place when its neighbours allow.
+func (z *skiplist) updateScore(n *zslNode, score float64) {
+	if (n.backward == nil || n.backward.score < score || (n.backward.score == score && n.backward.member < n.member)) &&
+		(n.level[0].forward == nil || zslLess(score, n.member, n.level[0].forward)) {
+		n.score = score
+		return
+	}
+	member := n.member
+	z.remove(member, n.score)
+	z.insert(member, score)
+}
+
+// countWhile returns how many leading elements satisfy before, which must
+// hold for a prefix of the order (a rank boundary), in O(log N).
+func (z *skiplist) countWhile(before func(score float64, member string) bool) int {
+	x := z.header
+	rank := 0
+	for i := z.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && before(f.score, f.member); f = x.level[i].forward {
+			rank += x.level[i].span
+			x = f
+		}
+	}
+	return rank
+}
+
+// nodeAt returns the element of 0-based rank r (0 <= r < Len).
+func (z *skiplist) nodeAt(r int) *zslNode {
+	x := z.header
+	traversed := 0
+	want := r + 1
+	for i := z.level - 1; i >= 0; i-- {
+		for x.level[i].forward != nil && traversed+x.level[i].span <= want {
+			traversed += x.level[i].span
+			x = x.level[i].forward
+		}
+		if traversed == want {
+			return x
+		}
+	}
+	return nil
+}
+
+// countWhile is skiplist.countWhile for either encoding (linear on a
+// listpack).
+func (z *ZSet) countWhile(before func(score float64, member string) bool) int {
+	if z.sl != nil {
+		return z.sl.countWhile(before)
+	}
+	r := 0
+	for off := 0; off < len(z.lp); r++ {
+		m, s, next := zlpEntry(z.lp, off)
+		if !before(s, m) {
+			break
+		}
+		off = next
+	}
+	return r
+}
+
 // Score returns member's score.
 func (z *ZSet) Score(member []byte) (float64, bool) {
-	n, ok := z.dict[string(member)]
-	if !ok {
-		return 0, false
+	if z.sl != nil {
+		n, ok := z.sl.dict[string(member)]
+		if !ok {
+			return 0, false
+		}
+		return n.score, true
 	}
-	return n.score, true
+	_, _, s, ok := z.zlpFind(string(member))
+	return s, ok
 }
 
 // ScoreOf is Score for a string member.
 func (z *ZSet) ScoreOf(member string) (float64, bool) {
-	n, ok := z.dict[member]
-	if !ok {
-		return 0, false
+	if z.sl != nil {
+		n, ok := z.sl.dict[member]
+		if !ok {
+			return 0, false
+		}
+		return n.score, true
 	}
-	return n.score, true
+	_, _, s, ok := z.zlpFind(member)
+	return s, ok
 }
 
 // ZADD input flags and output results (Redis's ZADD_IN_* / ZADD_OUT_*).
@@ -258,11 +477,22 @@ func (z *ZSet) Add(member []byte, score float64, flags int, maxEntries, maxValue
 	if math.IsNaN(score) {
 		return ZAddNaN, 0
 	}
-	if n, ok := z.dict[string(member)]; ok {
-		if flags&ZAddNX != 0 {
-			return ZAddNop, n.score
+	var node *zslNode
+	var start, end int
+	var cur float64
+	found := false
+	if z.sl != nil {
+		node, found = z.sl.dict[string(member)]
+		if found {
+			cur = node.score
 		}
-		cur := n.score
+	} else {
+		start, end, cur, found = z.zlpFind(string(member))
+	}
+	if found {
+		if flags&ZAddNX != 0 {
+			return ZAddNop, cur
+		}
 		if flags&ZAddIncr != 0 {
 			score += cur
 			if math.IsNaN(score) {
@@ -275,110 +505,86 @@ func (z *ZSet) Add(member []byte, score float64, flags int, maxEntries, maxValue
 		if score == cur {
 			return ZAddSame, score
 		}
-		z.updateScore(n, z.lpScore(score))
+		if z.sl != nil {
+			z.sl.updateScore(node, score)
+		} else {
+			m, _ := lpString(z.lp, start) // the member, without a copy
+			z.zlpPut(m, lpNormalize(score), start, end)
+		}
 		return ZAddUpdated, score
 	}
 	if flags&ZAddXX != 0 {
 		return ZAddNop, 0
 	}
-	if z.listpack && (int64(z.length)+1 > maxEntries || int64(len(member)) > maxValue) {
-		z.listpack = false
+	if z.sl == nil && (int64(z.n)+1 > maxEntries || int64(len(member)) > maxValue) {
+		z.convert()
 	}
-	z.insert(string(member), z.lpScore(score))
+	if z.sl != nil {
+		z.sl.insert(string(member), score)
+	} else {
+		z.zlpPut(string(member), lpNormalize(score), 0, 0)
+	}
 	return ZAddAdded, score
-}
-
-// lpScore is the score a listpack keeps: Redis 7.0 stores an integral
-// score as an integer there, which turns -0 into 0.
-func (z *ZSet) lpScore(score float64) float64 {
-	if z.listpack && score == 0 {
-		return 0
-	}
-	return score
 }
 
 // Put sets member's score unconditionally (building a result set).
 func (z *ZSet) Put(member string, score float64) {
-	score = z.lpScore(score)
-	if n, ok := z.dict[member]; ok {
-		if n.score != score {
-			z.updateScore(n, score)
+	if z.sl != nil {
+		if n, ok := z.sl.dict[member]; ok {
+			if n.score != score {
+				z.sl.updateScore(n, score)
+			}
+			return
 		}
+		z.sl.insert(member, score)
 		return
 	}
-	z.insert(member, score)
-}
-
-// updateScore moves n to its new score, in place when its neighbours allow.
-func (z *ZSet) updateScore(n *zslNode, score float64) {
-	if (n.backward == nil || n.backward.score < score || (n.backward.score == score && n.backward.member < n.member)) &&
-		(n.level[0].forward == nil || zslLess(score, n.member, n.level[0].forward)) {
-		n.score = score
+	score = lpNormalize(score)
+	start, end, cur, ok := z.zlpFind(member)
+	if ok && cur == score {
 		return
 	}
-	member := n.member
-	z.remove(member, n.score)
-	z.insert(member, score)
+	z.zlpPut(member, score, start, end)
 }
 
 // Remove deletes member and reports whether it was there.
 func (z *ZSet) Remove(member []byte) bool {
-	n, ok := z.dict[string(member)]
-	if !ok {
-		return false
-	}
-	z.remove(n.member, n.score)
-	return true
-}
-
-// countWhile returns how many leading elements satisfy before, which must
-// hold for a prefix of the order (a rank boundary), in O(log N).
-func (z *ZSet) countWhile(before func(n *zslNode) bool) int {
-	x := z.header
-	rank := 0
-	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && before(f); f = x.level[i].forward {
-			rank += x.level[i].span
-			x = f
+	if z.sl != nil {
+		n, ok := z.sl.dict[string(member)]
+		if ok {
+			z.sl.remove(n.member, n.score)
 		}
+		return ok
 	}
-	return rank
+	start, end, _, ok := z.zlpFind(string(member))
+	if ok {
+		z.zlpCut(start, end)
+	}
+	return ok
 }
 
 // Rank returns member's 0-based rank, from the highest score if reverse.
 func (z *ZSet) Rank(member []byte, reverse bool) (int, bool) {
-	n, ok := z.dict[string(member)]
+	score, ok := z.Score(member)
 	if !ok {
 		return 0, false
 	}
-	r := z.countWhile(func(f *zslNode) bool { return zslLess(f.score, f.member, n) })
+	m := string(member)
+	r := z.countWhile(func(s float64, f string) bool { return s < score || (s == score && f < m) })
 	if reverse {
-		return z.length - 1 - r, true
+		return z.Len() - 1 - r, true
 	}
 	return r, true
 }
 
-// nodeAt returns the element of 0-based rank r (0 <= r < Len).
-func (z *ZSet) nodeAt(r int) *zslNode {
-	x := z.header
-	traversed := 0
-	want := r + 1
-	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span <= want {
-			traversed += x.level[i].span
-			x = x.level[i].forward
-		}
-		if traversed == want {
-			return x
-		}
-	}
-	return nil
-}
-
 // At returns the member and score of 0-based rank r.
 func (z *ZSet) At(r int) (string, float64) {
-	n := z.nodeAt(r)
-	return n.member, n.score
+	if z.sl != nil {
+		n := z.sl.nodeAt(r)
+		return n.member, n.score
+	}
+	m, s, _ := zlpEntry(z.lp, z.zlpOffset(r))
+	return m, s
 }
 
 // Range calls fn for the elements of ranks start..end (0-based, inclusive,
@@ -386,11 +592,15 @@ func (z *ZSet) At(r int) (string, float64) {
 // ranks start..end from the highest score down when reverse. fn returning
 // false stops the walk.
 func (z *ZSet) Range(start, end int, reverse bool, fn func(member string, score float64) bool) {
-	if start > end || start < 0 || end >= z.length {
+	if start > end || start < 0 || end >= z.Len() {
+		return
+	}
+	if z.sl == nil {
+		z.lpRange(start, end, reverse, fn)
 		return
 	}
 	if reverse {
-		x := z.nodeAt(z.length - 1 - start)
+		x := z.sl.nodeAt(z.sl.length - 1 - start)
 		for i := start; i <= end && x != nil; i++ {
 			if !fn(x.member, x.score) {
 				return
@@ -399,7 +609,7 @@ func (z *ZSet) Range(start, end int, reverse bool, fn func(member string, score 
 		}
 		return
 	}
-	x := z.nodeAt(start)
+	x := z.sl.nodeAt(start)
 	for i := start; i <= end && x != nil; i++ {
 		if !fn(x.member, x.score) {
 			return
@@ -408,10 +618,48 @@ func (z *ZSet) Range(start, end int, reverse bool, fn func(member string, score 
 	}
 }
 
+// lpRange is Range on a listpack. Going backwards needs the elements'
+// offsets first: the string can only be walked forwards.
+func (z *ZSet) lpRange(start, end int, reverse bool, fn func(member string, score float64) bool) {
+	if !reverse {
+		off := z.zlpOffset(start)
+		for i := start; i <= end; i++ {
+			m, s, next := zlpEntry(z.lp, off)
+			if !fn(m, s) {
+				return
+			}
+			off = next
+		}
+		return
+	}
+	// Reverse ranks start..end are ranks n-1-end..n-1-start.
+	var buf [32]int
+	offs := buf[:0]
+	off := z.zlpOffset(int(z.n) - 1 - end)
+	for i := start; i <= end; i++ {
+		offs = append(offs, off)
+		_, _, off = zlpEntry(z.lp, off)
+	}
+	for i := len(offs) - 1; i >= 0; i-- {
+		m, s, _ := zlpEntry(z.lp, offs[i])
+		if !fn(m, s) {
+			return
+		}
+	}
+}
+
 // ForEach calls fn for every element in ascending order.
 func (z *ZSet) ForEach(fn func(member string, score float64)) {
-	for x := z.header.level[0].forward; x != nil; x = x.level[0].forward {
-		fn(x.member, x.score)
+	if z.sl != nil {
+		for x := z.sl.header.level[0].forward; x != nil; x = x.level[0].forward {
+			fn(x.member, x.score)
+		}
+		return
+	}
+	for off := 0; off < len(z.lp); {
+		m, s, next := zlpEntry(z.lp, off)
+		fn(m, s)
+		off = next
 	}
 }
 
@@ -435,17 +683,17 @@ type LexRange struct{ Min, Max LexBound }
 
 // ScoreRanks returns the ranks [lo, hi) of the elements inside r.
 func (z *ZSet) ScoreRanks(r ScoreRange) (lo, hi int) {
-	lo = z.countWhile(func(n *zslNode) bool {
+	lo = z.countWhile(func(s float64, _ string) bool {
 		if r.MinEx {
-			return n.score <= r.Min
+			return s <= r.Min
 		}
-		return n.score < r.Min
+		return s < r.Min
 	})
-	hi = z.countWhile(func(n *zslNode) bool {
+	hi = z.countWhile(func(s float64, _ string) bool {
 		if r.MaxEx {
-			return n.score < r.Max
+			return s < r.Max
 		}
-		return n.score <= r.Max
+		return s <= r.Max
 	})
 	if hi < lo {
 		hi = lo
@@ -455,8 +703,8 @@ func (z *ZSet) ScoreRanks(r ScoreRange) (lo, hi int) {
 
 // LexRanks returns the ranks [lo, hi) of the elements inside r.
 func (z *ZSet) LexRanks(r LexRange) (lo, hi int) {
-	lo = z.countWhile(func(n *zslNode) bool { return !lexGteMin(n.member, r.Min) })
-	hi = z.countWhile(func(n *zslNode) bool { return lexLteMax(n.member, r.Max) })
+	lo = z.countWhile(func(_ float64, m string) bool { return !lexGteMin(m, r.Min) })
+	hi = z.countWhile(func(_ float64, m string) bool { return lexLteMax(m, r.Max) })
 	if hi < lo {
 		hi = lo
 	}
@@ -495,16 +743,26 @@ func (z *ZSet) RemoveRanks(start, end int) int {
 	if start < 0 {
 		start = 0
 	}
-	if end >= z.length {
-		end = z.length - 1
+	if end >= z.Len() {
+		end = z.Len() - 1
 	}
 	if start > end {
 		return 0
 	}
+	if z.sl == nil {
+		from := z.zlpOffset(start)
+		to := from
+		for i := start; i <= end; i++ {
+			_, _, to = zlpEntry(z.lp, to)
+		}
+		z.zlpCut(from, to)
+		return end - start + 1
+	}
+	sl := z.sl
 	var update [zslMaxLevel]*zslNode
-	x := z.header
+	x := sl.header
 	traversed := 0
-	for i := z.level - 1; i >= 0; i-- {
+	for i := sl.level - 1; i >= 0; i-- {
 		for x.level[i].forward != nil && traversed+x.level[i].span <= start {
 			traversed += x.level[i].span
 			x = x.level[i].forward
@@ -515,7 +773,7 @@ func (z *ZSet) RemoveRanks(start, end int) int {
 	x = x.level[0].forward
 	for x != nil && removed <= end-start {
 		next := x.level[0].forward
-		z.unlink(x, &update)
+		sl.unlink(x, &update)
 		removed++
 		x = next
 	}
@@ -525,15 +783,29 @@ func (z *ZSet) RemoveRanks(start, end int) int {
 // Pop removes up to count elements from the lowest score (or the highest
 // when max) and calls fn with each, in pop order.
 func (z *ZSet) Pop(count int, max bool, fn func(member string, score float64)) {
-	for ; count > 0 && z.length > 0; count-- {
+	if z.sl == nil {
+		k := min(count, int(z.n))
+		if k <= 0 {
+			return
+		}
+		if max {
+			z.Range(0, k-1, true, func(m string, s float64) bool { fn(m, s); return true })
+			z.RemoveRanks(int(z.n)-k, int(z.n)-1)
+		} else {
+			z.Range(0, k-1, false, func(m string, s float64) bool { fn(m, s); return true })
+			z.RemoveRanks(0, k-1)
+		}
+		return
+	}
+	for ; count > 0 && z.sl.length > 0; count-- {
 		var n *zslNode
 		if max {
-			n = z.tail
+			n = z.sl.tail
 		} else {
-			n = z.header.level[0].forward
+			n = z.sl.header.level[0].forward
 		}
 		member, score := n.member, n.score
-		z.remove(member, score)
+		z.sl.remove(member, score)
 		fn(member, score)
 	}
 }
@@ -546,7 +818,7 @@ func (z *ZSet) Pop(count int, max bool, fn func(member string, score float64)) {
 // returned at least once. A listpack-encoded set returns everything at
 // once with cursor 0, as Redis does.
 func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float64)) uint64 {
-	if z.listpack {
+	if z.sl == nil {
 		z.ForEach(fn)
 		return 0
 	}
@@ -555,12 +827,12 @@ func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float
 	}
 	var x *zslNode
 	if cursor == 0 {
-		x = z.header.level[0].forward
+		x = z.sl.header.level[0].forward
 	} else {
 		from := scoreFromKey(cursor - 1)
-		r := z.countWhile(func(n *zslNode) bool { return n.score < from })
-		if r < z.length {
-			x = z.nodeAt(r)
+		r := z.sl.countWhile(func(s float64, _ string) bool { return s < from })
+		if r < z.sl.length {
+			x = z.sl.nodeAt(r)
 		}
 	}
 	n := 0

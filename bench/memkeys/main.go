@@ -5,6 +5,8 @@
 //
 //	go run ./bench/memkeys                       # 1M strings, key:N, 100-byte values
 //	go run ./bench/memkeys -kind hash            # 1M hashes of 10 fields
+//	go run ./bench/memkeys -kind set             # 1M sets of 10 strings
+//	go run ./bench/memkeys -kind zset            # 1M sorted sets of 10 members
 //	go run ./bench/memkeys -memprofile mem.out   # then: go tool pprof -sample_index=inuse_space mem.out
 //
 // The keys and values are those bench/run.sh loads into both servers, so the
@@ -30,7 +32,7 @@ import (
 
 func main() {
 	keys := flag.Int("keys", 1_000_000, "keys to load")
-	kind := flag.String("kind", "string", "string (100-byte values) or hash (10 fields, 10-byte values)")
+	kind := flag.String("kind", "string", "string (100-byte values), hash (10 fields, 10-byte values), set or zset (10 members of 10 bytes)")
 	shards := flag.Int("shards", 256, "shards per database (the server's default)")
 	memprofile := flag.String("memprofile", "", "write a heap profile here after loading")
 	flag.Parse()
@@ -49,6 +51,10 @@ func main() {
 		loadStrings(db, *keys)
 	case "hash":
 		loadHashes(db, *keys)
+	case "set":
+		loadSets(db, *keys)
+	case "zset":
+		loadZSets(db, *keys)
 	default:
 		fail(fmt.Errorf("unknown -kind %q", *kind))
 	}
@@ -120,23 +126,74 @@ const hashFields = 10
 // default listpack limits: 128 entries, 64 bytes).
 func loadHashes(db *store.DB, n int) {
 	key := make([]byte, 0, 32)
-	var fields, vals [hashFields][]byte
-	for j := range fields {
-		fields[j] = []byte("field:" + strconv.Itoa(j))
+	args := make([][]byte, 2*hashFields) // field, value, field, value…
+	for j := 0; j < hashFields; j++ {
+		args[2*j] = []byte("field:" + strconv.Itoa(j))
 	}
 	for i := 0; i < n; i++ {
 		key = strconv.AppendInt(append(key[:0], "hash:"...), int64(i), 10)
-		for j := range vals {
-			vals[j] = fmt.Appendf(vals[j][:0], "v%09d", i*hashFields+j)
+		for j := 0; j < hashFields; j++ {
+			args[2*j+1] = fmt.Appendf(args[2*j+1][:0], "v%09d", i*hashFields+j)
 		}
 		err := db.Update([][]byte{key}, func(tx *store.Tx) error {
 			c, err := tx.Container(key, store.KindHash, func() store.Container { return store.NewHash() })
 			if err != nil {
 				return err
 			}
-			h := c.(*store.Hash)
-			for j := range fields {
-				h.Set(fields[j], vals[j], 128, 64)
+			c.(*store.Hash).SetPairs(args, 128, 64)
+			return nil
+		})
+		if err != nil {
+			fail(err)
+		}
+	}
+}
+
+// loadSets stores set:0… with 10 members m000000000… (not integers), through
+// the path SADD takes.
+func loadSets(db *store.DB, n int) {
+	key := make([]byte, 0, 32)
+	var members [hashFields][]byte
+	for i := 0; i < n; i++ {
+		key = strconv.AppendInt(append(key[:0], "set:"...), int64(i), 10)
+		for j := range members {
+			members[j] = fmt.Appendf(members[j][:0], "m%09d", i*hashFields+j)
+		}
+		err := db.Update([][]byte{key}, func(tx *store.Tx) error {
+			c, err := tx.Container(key, store.KindSet, func() store.Container { return store.NewSet() })
+			if err != nil {
+				return err
+			}
+			s := c.(*store.Set)
+			for _, m := range members {
+				s.Add(m, 512)
+			}
+			return nil
+		})
+		if err != nil {
+			fail(err)
+		}
+	}
+}
+
+// loadZSets stores zset:0… with 10 members m000000000… scored 0…9, through
+// the path ZADD takes (zset-max-listpack-entries 128, -value 64).
+func loadZSets(db *store.DB, n int) {
+	key := make([]byte, 0, 32)
+	var members [hashFields][]byte
+	for i := 0; i < n; i++ {
+		key = strconv.AppendInt(append(key[:0], "zset:"...), int64(i), 10)
+		for j := range members {
+			members[j] = fmt.Appendf(members[j][:0], "m%09d", i*hashFields+j)
+		}
+		err := db.Update([][]byte{key}, func(tx *store.Tx) error {
+			c, err := tx.Container(key, store.KindZSet, func() store.Container { return store.NewZSet(false) })
+			if err != nil {
+				return err
+			}
+			z := c.(*store.ZSet)
+			for j, m := range members {
+				z.Add(m, float64(j), 0, 128, 64)
 			}
 			return nil
 		})
