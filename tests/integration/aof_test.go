@@ -24,34 +24,7 @@ import (
 // aofDaemon starts cachalot with its files in dir (kept across restarts).
 func aofDaemon(t *testing.T, dir string, args ...string) *daemon {
 	t.Helper()
-	bin := difftest.BuildCachalot(t)
-	for attempt := 0; attempt < 3; attempt++ {
-		port := difftest.FreePort(t)
-		all := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--metrics-addr", "",
-			"--dir", dir, "--enable-debug-command", "yes"}, args...)
-		d := &daemon{cmd: exec.Command(bin, all...), port: port, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-			out: &bytes.Buffer{}, exited: make(chan struct{})}
-		d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
-		if err := d.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { d.err = d.cmd.Wait(); close(d.exited) }()
-		if waitForPing(d.addr, d.exited, 60*time.Second) {
-			t.Cleanup(func() {
-				d.cmd.Process.Kill()
-				<-d.exited
-				if t.Failed() {
-					t.Logf("cachalot output:\n%s", d.out.String())
-				}
-			})
-			return d
-		}
-		d.cmd.Process.Kill()
-		<-d.exited
-		t.Logf("attempt %d: cachalot did not start: %s", attempt, d.out.String())
-	}
-	t.Fatal("cachalot did not start")
-	return nil
+	return startDaemonIn(t, dir, 60*time.Second, nil, append([]string{"--enable-debug-command", "yes"}, args...)...)
 }
 
 func (d *daemon) kill9(t *testing.T) {

@@ -34,6 +34,13 @@ type daemon struct {
 // environment entries, waits for PING and kills it at cleanup.
 func startDaemon(t *testing.T, env []string, args ...string) *daemon {
 	t.Helper()
+	return startDaemonIn(t, t.TempDir(), 15*time.Second, env, args...)
+}
+
+// startDaemonIn is startDaemon with the working directory and start-up
+// timeout given (a daemon restarted on its own files, a long AOF load).
+func startDaemonIn(t *testing.T, workdir string, within time.Duration, env []string, args ...string) *daemon {
+	t.Helper()
 	bin := difftest.BuildCachalot(t)
 	for attempt := 0; attempt < 3; attempt++ {
 		port := difftest.FreePort(t)
@@ -41,13 +48,13 @@ func startDaemon(t *testing.T, env []string, args ...string) *daemon {
 		d := &daemon{cmd: exec.Command(bin, all...), port: port, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 			out: &bytes.Buffer{}, exited: make(chan struct{})}
 		d.cmd.Env = append(os.Environ(), env...)
-		d.cmd.Dir = t.TempDir()
+		d.cmd.Dir = workdir
 		d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 		if err := d.cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		go func() { d.err = d.cmd.Wait(); close(d.exited) }()
-		if waitForPing(d.addr, d.exited, 15*time.Second) {
+		if waitForPing(d.addr, d.exited, within) {
 			t.Cleanup(func() {
 				d.cmd.Process.Kill()
 				<-d.exited
