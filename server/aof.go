@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,11 @@ type aofState struct {
 	fs persistence.FS
 
 	obs aofObserver // fsync latency and group-commit sizes, for metrics
+
+	// fnMu keeps FUNCTION LOAD/DELETE/FLUSH/RESTORE (read side, from
+	// execution to propagation) out of the instant a rewrite copies the
+	// libraries and turns the epoch (write side).
+	fnMu sync.RWMutex
 }
 
 type rewriteOutcome struct {
@@ -287,20 +293,39 @@ func (s *Server) rewrite(enable bool) error {
 	files := s.aof.files.Load()
 	var rw *persistence.Rewrite
 	var fresh *persistence.AOF
+	s.aof.fnMu.Lock()
+	locked := true
+	unlockFunctions := func() {
+		if locked {
+			locked = false
+			s.aof.fnMu.Unlock()
+		}
+	}
+	defer unlockFunctions()
 	err := s.store.Snapshot(func(epoch uint64) error {
 		var err error
 		if files != nil && !enable {
 			rw, err = files.StartRewrite(epoch)
+		} else {
+			fresh, rw, err = persistence.OpenWithRewrite(s.aofOptions(s.Config()), epoch)
+			if err == nil && enable {
+				s.installAOF(fresh) // before the epoch turns: later writes reach the new files
+			}
+		}
+		if err != nil {
 			return err
 		}
-		fresh, rw, err = persistence.OpenWithRewrite(s.aofOptions(s.Config()), epoch)
-		if err == nil && enable {
-			s.installAOF(fresh) // before the epoch turns: later writes reach the new files
+		// The base starts with the function libraries, as Redis's.
+		for _, code := range s.libraryCodes() {
+			if err := rw.Append(-1, [][]byte{[]byte("FUNCTION"), []byte("LOAD"), []byte(code)}); err != nil {
+				return err
+			}
 		}
-		return err
+		return nil
 	}, func(db int, argv [][]byte) error {
 		return rw.Append(db, argv)
 	})
+	unlockFunctions() // before Commit, which waits for the gate a FUNCTION command may hold
 	if err == nil {
 		// A transaction or script that started before the snapshot may
 		// still hold changes of the old epoch in its buffer (propagate.go);
@@ -569,4 +594,21 @@ func (s *Server) AOFMetrics() AOFMetrics {
 	m.FsyncSeconds = s.aof.obs.fsync.snapshot(fsyncBounds, 1e-9)
 	m.GroupCommitCommands = s.aof.obs.batch.snapshot(batchBounds, 1)
 	return m
+}
+
+// libraryCodes returns the source of every function library, by name.
+func (s *Server) libraryCodes() []string {
+	e := &s.lua
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	names := make([]string, 0, len(e.libs))
+	for name := range e.libs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	codes := make([]string, len(names))
+	for i, name := range names {
+		codes[i] = e.libs[name].code
+	}
+	return codes
 }

@@ -223,3 +223,33 @@ func infoBody(t *testing.T, c *rawConn) string {
 	}
 	return string(buf)
 }
+
+// TestAOFRewriteKeepsFunctions: a rewrite's base starts with the function
+// libraries, so they survive BGREWRITEAOF and a restart.
+func TestAOFRewriteKeepsFunctions(t *testing.T) {
+	dir := t.TempDir()
+	srv, addr := startAOFServer(t, dir, "everysec", nil)
+	c := dialRaw(t, addr)
+	lib := "#!lua name=keep\nredis.register_function('echo1', function(keys, args) return args[1] end)"
+	if got := c.do("FUNCTION", "LOAD", lib); got != "$4\r\n" {
+		t.Fatalf("FUNCTION LOAD: %q", got)
+	}
+	c.line()
+	if got := c.do("BGREWRITEAOF"); !strings.HasPrefix(got, "+Background") {
+		t.Fatalf("BGREWRITEAOF: %q", got)
+	}
+	waitFor(t, "the rewrite", func() bool { return !srv.aof.rewriting.Load() })
+	srv.CloseAOF()
+	base, err := filepath.Glob(filepath.Join(dir, "appendonlydir", "*.base.aof"))
+	if err != nil || len(base) != 1 {
+		t.Fatalf("base files %v, %v", base, err)
+	}
+	if b, _ := os.ReadFile(base[0]); !strings.HasPrefix(string(b), "*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n") {
+		t.Fatalf("base does not start with FUNCTION LOAD: %q", b)
+	}
+	_, addr2 := startAOFServer(t, dir, "everysec", nil)
+	d := dialRaw(t, addr2)
+	if got := d.do("FCALL", "echo1", "0", "hi"); got != "$2\r\n" {
+		t.Fatalf("FCALL after restart: %q", got)
+	}
+}

@@ -268,6 +268,10 @@ func (t *commandTable) attachPropRules() {
 // executeKeylessWrite runs a write row that names no key (FUNCTION LOAD…):
 // there is no lock to hold, and the change belongs to the current epoch.
 func (s *Server) executeKeylessWrite(c *client, cmd *command, argv [][]byte) error {
+	if cmd.parent != nil && cmd.parent.name == "function" {
+		s.aof.fnMu.RLock() // not while a rewrite copies the libraries (aof.go)
+		defer s.aof.fnMu.RUnlock()
+	}
 	c.propBegin(s)
 	err := cmd.handler(c, nil, argv)
 	if c.prop.sink != nil {
