@@ -894,6 +894,34 @@ func (s *Server) aclDeny(c *client, u *aclUser, r *aclRules, cmd *command, argv 
 	return errNoPermChannel
 }
 
+// aclExecCheck is EXEC's second look at a queued command: the user's rules
+// may have changed since it was queued (ACL SETUSER, AUTH as someone
+// else). A denial is logged in the "multi" context and answered with
+// Redis's "rules changed" error; the connection's last command stays EXEC.
+func (s *Server) aclExecCheck(c *client, cmd *command, argv [][]byte) error {
+	u := c.user.Load()
+	if u == nil {
+		return nil
+	}
+	r := u.rules.Load()
+	if r.unrestricted {
+		return nil
+	}
+	res, idx := checkRules(r, cmd, argv)
+	if res == aclOK {
+		return nil
+	}
+	s.aclLogEntry(c, c, argv, res, aclCtxMulti, aclObject(res, cmd, argv, idx), u.name)
+	why := "no permission to access one of the channels used as arguments"
+	switch res {
+	case aclDeniedCmd:
+		why = "no permission to execute the command or subcommand"
+	case aclDeniedKey:
+		why = "no permission to touch the specified keys"
+	}
+	return respError("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + why)
+}
+
 const (
 	errNoPermKey     respError = "NOPERM this user has no permissions to access one of the keys used as arguments"
 	errNoPermChannel respError = "NOPERM this user has no permissions to access one of the channels used as arguments"

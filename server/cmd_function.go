@@ -7,9 +7,8 @@ import (
 	"github.com/cachalotdb/cachalot/store"
 )
 
-// FUNCTION and its subcommands (functions.go runs them). DUMP and RESTORE
-// are not implemented: Redis's payload is RDB-encoded, and cachalot has no
-// RDB; they answer as unknown subcommands.
+// FUNCTION and its subcommands (functions.go runs them; DUMP and RESTORE
+// are in function_dump.go).
 
 func functionCommand() *command {
 	sub := func(name string, arity int, flags cmdFlags, summary, complexity, usage, tips string, h handlerFunc) *command {
@@ -21,6 +20,8 @@ func functionCommand() *command {
 		subs: []*command{
 			sub("delete", 3, flagWrite|flagNoScript, "Delete a function by name", "O(1)", "library-name",
 				"request_policy:all_shards response_policy:all_succeeded", cmdFunctionDelete),
+			sub("dump", 2, flagNoScript, "Dump all functions into a serialized binary payload",
+				"O(N) where N is the number of functions", "", "", cmdFunctionDump),
 			sub("flush", -2, flagWrite|flagNoScript, "Deleting all functions",
 				"O(N) where N is the number of functions deleted", "[ASYNC | SYNC]",
 				"request_policy:all_shards response_policy:all_succeeded", cmdFunctionFlush),
@@ -33,6 +34,9 @@ func functionCommand() *command {
 			sub("load", -3, flagWrite|flagDenyOOM|flagNoScript, "Create a function with the given arguments (name, code, description)",
 				"O(1) (considering compilation time is redundant)", "[REPLACE] function-code",
 				"request_policy:all_shards response_policy:all_succeeded", cmdFunctionLoad),
+			sub("restore", -3, flagWrite|flagDenyOOM|flagNoScript, "Restore all the functions on the given payload",
+				"O(N) where N is the number of functions on the payload", "serialized-value policy=[FLUSH | APPEND | REPLACE]",
+				"request_policy:all_shards response_policy:all_succeeded", cmdFunctionRestore),
 			sub("stats", 2, flagNoScript|flagAllowBusy, "Return information about the function currently running (name, description, duration)",
 				"O(1)", "", "nondeterministic_output request_policy:all_shards response_policy:special", cmdFunctionStats),
 		}}

@@ -100,8 +100,6 @@ func cmdExec(c *client, _ *store.Tx, _ [][]byte) error {
 		return nil
 	}
 	c.w.Array(len(queue))
-	for _, q := range queue {
-		s.runQueued(c, q.cmd, q.argv)
-	}
+	s.runExecQueue(c, queue) // multi.go
 	return nil
 }

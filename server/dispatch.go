@@ -39,7 +39,9 @@ func (s *Server) dispatch(c *client, argv [][]byte) {
 	if err != nil {
 		re := asRespError(err)
 		c.w.Error(re)
-		s.countError(re)
+		if !errorCounted(err) { // a script's error its redis.call counted (scripting.go)
+			s.countError(re)
+		}
 		if cmd != nil {
 			cmd.stats.failedCalls.Add(1)
 		}

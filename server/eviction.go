@@ -70,7 +70,7 @@ func (s *Server) checkMemory(c *client, cmd *command, argv [][]byte) error {
 	if s.store.EnsureFree() {
 		return nil
 	}
-	reject := cmd.has(flagDenyOOM)
+	reject := cmd.has(flagDenyOOM) || s.scriptDenyOOM(cmd, argv) // a script's declared flags (scripting.go)
 	switch cmd.fullName {
 	case "exec":
 		reject = reject || c.multi.queuedDenyOOM()
@@ -104,10 +104,11 @@ func (s *Server) releaseMemory(c *client) {
 }
 
 // queuedDenyOOM reports whether a queued command may grow memory (Redis's
-// mstate.cmd_flags & CMD_DENYOOM).
+// mstate.cmd_flags & CMD_DENYOOM; a script command's flags are those of its
+// script when it was queued).
 func (m *multiState) queuedDenyOOM() bool {
 	for _, q := range m.queue {
-		if q.cmd.has(flagDenyOOM) {
+		if q.denyOOM || q.cmd.has(flagDenyOOM) {
 			return true
 		}
 	}

@@ -95,45 +95,59 @@ func libraryMetadata(code string) (engine, name, body string, err error) {
 	return engine, name, code[end:], nil
 }
 
-// loadLibrary is functionsCreateWithLibraryCtx: it checks the metadata,
-// runs the library's body to collect its functions, and links the library
-// (replacing one of the same name when replace is set). The caller holds
-// e.mu and no gate write lock is needed: the library's body cannot call
-// commands.
+// loadLibrary is FUNCTION LOAD: it builds the library (buildLibrary) and
+// links it, replacing one of the same name when replace is set. The caller
+// holds e.mu and no gate write lock is needed: the library's body cannot
+// call commands.
 func (s *Server) loadLibrary(code string, replace bool) (string, error) {
-	engine, name, body, err := libraryMetadata(code)
+	e := &s.lua
+	s.functionVM()
+	lib, old, err := s.buildLibrary(code, e.libs, e.funcs, replace)
 	if err != nil {
 		return "", err
-	}
-	if !validFunctionName(name) {
-		return "", respError("ERR " + errLibraryNameText)
-	}
-	if !strings.EqualFold(engine, "lua") {
-		return "", respError(sanitize("ERR Engine '" + engine + "' not found"))
-	}
-	e := &s.lua
-	vm := s.functionVM()
-	old := e.libs[name]
-	if old != nil && !replace {
-		return "", respError(sanitize("ERR Library '" + name + "' already exists"))
-	}
-	lib := &luaLibrary{name: name, code: code}
-	if err := s.runLibraryBody(vm, lib, body); err != nil {
-		return "", err
-	}
-	if len(lib.funcs) == 0 {
-		return "", respError("ERR No functions registered")
-	}
-	for _, f := range lib.funcs {
-		if other := e.funcs[strings.ToLower(f.name)]; other != nil && other.lib != old {
-			return "", respError(sanitize("ERR Function " + f.name + " already exists"))
-		}
 	}
 	if old != nil {
 		e.unlinkLibrary(old)
 	}
 	e.linkLibrary(lib)
-	return name, nil
+	return lib.name, nil
+}
+
+// buildLibrary is functionsCreateWithLibraryCtx up to the linking: it
+// checks the metadata, runs the library's body to collect its functions,
+// and checks them against the set of libraries and functions (by lower-case
+// name) they are to join: the live ones, or those FUNCTION RESTORE
+// gathers. old is the library of the same name that the new one replaces.
+// The caller holds e.mu.
+func (s *Server) buildLibrary(code string, libs map[string]*luaLibrary, funcs map[string]*luaFunction, replace bool) (lib, old *luaLibrary, err error) {
+	engine, name, body, err := libraryMetadata(code)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !validFunctionName(name) {
+		return nil, nil, respError("ERR " + errLibraryNameText)
+	}
+	if !strings.EqualFold(engine, "lua") {
+		return nil, nil, respError(sanitize("ERR Engine '" + engine + "' not found"))
+	}
+	vm := s.functionVM()
+	old = libs[name]
+	if old != nil && !replace {
+		return nil, nil, respError(sanitize("ERR Library '" + name + "' already exists"))
+	}
+	lib = &luaLibrary{name: name, code: code}
+	if err := s.runLibraryBody(vm, lib, body); err != nil {
+		return nil, nil, err
+	}
+	if len(lib.funcs) == 0 {
+		return nil, nil, respError("ERR No functions registered")
+	}
+	for _, f := range lib.funcs {
+		if other := funcs[strings.ToLower(f.name)]; other != nil && other.lib != old {
+			return nil, nil, respError(sanitize("ERR Function " + f.name + " already exists"))
+		}
+	}
+	return lib, old, nil
 }
 
 // runLibraryBody compiles and runs a library's body with the load API as
@@ -353,5 +367,6 @@ func (s *Server) fcallGeneric(c *client, argv [][]byte, readOnly bool) error {
 		return err
 	}
 	run.argv = argv
+	run.row = s.table.lookup(argv[0])
 	return s.runLua(c, e.fvm, f.fn, run, keys, args, f.name)
 }

@@ -47,8 +47,9 @@ type multiState struct {
 }
 
 type queuedCmd struct {
-	cmd  *command
-	argv [][]byte
+	cmd     *command
+	argv    [][]byte
+	denyOOM bool // a script command whose script declares it may grow memory (eviction.go)
 }
 
 // exclusiveCommand reports whether cmd takes the gate's write lock itself.
@@ -201,7 +202,7 @@ func (s *Server) multiIntercept(c *client, cmd *command, err error, argv [][]byt
 	for i, a := range argv {
 		cp[i] = append([]byte(nil), a...)
 	}
-	c.multi.queue = append(c.multi.queue, queuedCmd{cmd, cp})
+	c.multi.queue = append(c.multi.queue, queuedCmd{cmd, cp, s.scriptDenyOOM(cmd, cp)})
 	c.w.Simple("QUEUED")
 	return true
 }
@@ -248,6 +249,32 @@ func (c *client) watchesChanged() bool {
 	return false
 }
 
+// runExecQueue runs EXEC's queue, as Redis's execCommand: each command is
+// checked against the user's current ACL rules first, and one they no
+// longer allow is answered with the "rules changed" error instead of
+// running (not counted as a call). Redis counts such an error in EXEC's
+// failed_calls only when no queued command ran after it (its error
+// counter is compared with the one the last call left).
+func (s *Server) runExecQueue(c *client, queue []queuedCmd) {
+	trailing := false
+	for _, q := range queue {
+		if err := s.aclExecCheck(c, q.cmd, q.argv); err != nil { // acl.go
+			re := asRespError(err)
+			c.w.Error(re)
+			s.countError(re)
+			trailing = true
+			continue
+		}
+		s.runQueued(c, q.cmd, q.argv)
+		trailing = false
+	}
+	if trailing {
+		if exec := s.table.lookup([]byte("exec")); exec != nil {
+			exec.stats.failedCalls.Add(1)
+		}
+	}
+}
+
 // runQueued runs one command inside EXEC (or a script) and writes its
 // reply: errors as error replies, a command that would block as its
 // timeout (a null array), as Redis's non-blocking forms inside MULTI.
@@ -260,7 +287,9 @@ func (s *Server) runQueued(c *client, cmd *command, argv [][]byte) {
 	if err != nil {
 		re := asRespError(err)
 		c.w.Error(re)
-		s.countError(re)
+		if !errorCounted(err) { // a script's error counted by its redis.call (scripting.go)
+			s.countError(re)
+		}
 		cmd.stats.failedCalls.Add(1)
 	}
 }

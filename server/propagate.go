@@ -249,9 +249,10 @@ var propRules = map[string]propRule{
 	"rl.refund":   {kind: propCustom, pre: preStringState, fn: propStringState},
 	"rl.reset":    {kind: propCustom, pre: preStringState, fn: propStringState},
 	// Function libraries (functions.go): verbatim, when they succeeded.
-	"function|load":   {kind: propAlways},
-	"function|delete": {kind: propAlways},
-	"function|flush":  {kind: propAlways},
+	"function|load":    {kind: propAlways},
+	"function|delete":  {kind: propAlways},
+	"function|flush":   {kind: propAlways},
+	"function|restore": {kind: propAlways},
 }
 
 // attachPropRules gives every write row its rule.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -130,6 +131,25 @@ type scriptRun struct {
 	oom      bool     // memory was over maxmemory when the script started
 	allowOOM bool     // the allow-oom flag
 	argv     [][]byte // FCALL's arguments, for FUNCTION STATS
+	row      *command // EVAL…/FCALL… itself, for its failed_calls
+}
+
+// scriptErrCounted is the field Redis 7.0 sets in the error table of an
+// error already counted in errorstats (by the redis.call that refused or
+// ran the command): the script's own reply then counts it only as a failed
+// call (ERR_REPLY_FLAG_NO_STATS_UPDATE).
+const scriptErrCounted = "ignore_error_stats_update"
+
+// countedError is a script's error reply whose error was counted already:
+// the dispatcher answers it and counts a failed call, not the error.
+type countedError struct{ respError }
+
+func (e countedError) Unwrap() error { return e.respError }
+
+// errorCounted reports whether err was counted in errorstats already.
+func errorCounted(err error) bool {
+	_, ok := err.(countedError)
+	return ok
 }
 
 func sha1hex(b []byte) string {
@@ -519,10 +539,54 @@ func (s *Server) evalGeneric(c *client, argv [][]byte, bySHA, readOnly bool) err
 		return err
 	}
 	run.sha = sha
+	run.row = s.table.lookup(argv[0])
 	g := e.vm.globals
 	g.RawSetString("KEYS", bytesTable(e.vm.L, keys))
 	g.RawSetString("ARGV", bytesTable(e.vm.L, args))
 	return s.runLua(c, e.vm, sc.fn, run, nil, nil, "")
+}
+
+// scriptDenyOOM is Redis's getCommandFlags for the script commands
+// (evalGetCommandFlags, fcallGetCommandFlags): a script or function that
+// declares flags (a shebang line, register_function) may grow memory
+// unless it has no-writes or allow-oom, so the command counts as denyoom
+// before it runs. A script without a shebang, one whose shebang does not
+// parse, an EVALSHA of an unknown SHA and an FCALL of an unknown function
+// keep the command's own flags (not denyoom). The lookup waits for the
+// engine; while a script is busy it answers false (the command gets -BUSY
+// anyway).
+func (s *Server) scriptDenyOOM(cmd *command, argv [][]byte) bool {
+	if len(argv) < 2 {
+		return false
+	}
+	declared := func(f scriptFlags) bool {
+		return f&flagScriptEvalCompat == 0 && f&(flagScriptNoWrites|flagScriptAllowOOM) == 0
+	}
+	switch cmd.fullName {
+	case "eval", "eval_ro":
+		f, _, err := scriptShebang(argv[1])
+		return err == nil && declared(f)
+	case "evalsha", "evalsha_ro", "fcall", "fcall_ro":
+	default:
+		return false
+	}
+	e := &s.lua
+	for wait := 20 * time.Microsecond; !e.mu.TryLock(); {
+		if s.scriptBusy() {
+			return false
+		}
+		time.Sleep(wait)
+		if wait < time.Millisecond {
+			wait *= 2
+		}
+	}
+	defer e.mu.Unlock()
+	if cmd.fullName == "fcall" || cmd.fullName == "fcall_ro" {
+		f := e.funcs[strings.ToLower(string(argv[1]))]
+		return f != nil && declared(f.flags)
+	}
+	sc := e.scripts[strings.ToLower(string(argv[1]))]
+	return sc != nil && declared(sc.flags)
 }
 
 // prepareRun is scriptPrepareForRun: the checks a script's flags call for
@@ -612,9 +676,30 @@ func (s *Server) runLua(c *client, vm *luaVM, fn *lua.LFunction, run *scriptRun,
 		if fname != "" {
 			name = fname
 		}
+		counted := false
+		if t, ok := obj.(*lua.LTable); ok && !e.killed.Load() {
+			counted = lua.LVAsBool(t.RawGetString(scriptErrCounted))
+		}
+		if counted {
+			return countedError{asRespError(scriptError(obj, name))}
+		}
 		return scriptError(obj, name)
 	}
-	luaToResp(&c.w, L.Get(-1), run.resp, L)
+	var tally scriptErrTally
+	luaToRespTally(&c.w, L.Get(-1), run.resp, L, &tally)
+	// Errors in the reply: those not counted yet count now, and the call
+	// failed once for them; each one counted already makes a failed call
+	// of its own, as in Redis.
+	for _, re := range tally.uncounted {
+		s.countError(re)
+	}
+	if run.row != nil {
+		failed := tally.counted
+		if len(tally.uncounted) > 0 {
+			failed++
+		}
+		run.row.stats.failedCalls.Add(int64(failed))
+	}
 	return nil
 }
 
@@ -677,9 +762,15 @@ func bytesTable(L *lua.LState, items [][]byte) *lua.LTable {
 // luaRedisCall is redis.call (raise) and redis.pcall (return the error).
 func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 	run := s.lua.run
-	fail := func(msg string) int {
+	// failWith raises or returns an error table; counted marks an error
+	// already counted in errorstats (Redis's ignore_error_stats_update
+	// field, which scripts can see too).
+	failWith := func(msg string, counted bool) int {
 		t := L.NewTable()
 		t.RawSetString("err", lua.LString(msg))
+		if counted {
+			t.RawSetString(scriptErrCounted, lua.LTrue)
+		}
 		if raise {
 			if dbg, ok := L.GetStack(1); ok {
 				if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil {
@@ -692,6 +783,17 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 		}
 		L.Push(t)
 		return 1
+	}
+	fail := func(msg string) int { return failWith(msg, false) }
+	var cmd *command
+	// reject is scriptCall's error path: once the command is looked up, a
+	// refusal counts in errorstats and in the command's rejected_calls.
+	reject := func(msg string) int {
+		s.countError(respError(msg))
+		if cmd != nil {
+			cmd.stats.rejectedCalls.Add(1)
+		}
+		return failWith(msg, true)
 	}
 	n := L.GetTop()
 	if n == 0 {
@@ -712,29 +814,29 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 	if run == nil {
 		return fail("ERR redis.call is only available inside a script")
 	}
-	cmd := s.table.lookup(argv[0])
+	cmd = s.table.lookup(argv[0])
 	if cmd != nil && cmd.subIndex != nil && len(argv) >= 2 {
 		cmd = cmd.subLookup(argv[1])
 	}
 	if cmd == nil {
-		return fail("ERR Unknown Redis command called from script")
+		return reject("ERR Unknown Redis command called from script")
 	}
 	if (cmd.arity > 0 && len(argv) != cmd.arity) || len(argv) < -cmd.arity {
-		return fail("ERR Wrong number of args calling Redis command from script")
+		return reject("ERR Wrong number of args calling Redis command from script")
 	}
 	if cmd.has(flagNoScript) {
-		return fail(string(errNotFromScript))
+		return reject(string(errNotFromScript))
 	}
 	if msg := s.aclScriptCheck(run.caller, run.lc, cmd, argv); msg != "" { // acl.go
-		return fail(msg)
+		return reject(msg)
 	}
 	if run.readOnly && cmd.has(flagWrite) {
-		return fail("ERR Write commands are not allowed from read-only scripts.")
+		return reject("ERR Write commands are not allowed from read-only scripts.")
 	}
 	// scriptVerifyOOM: over maxmemory when the script started, a command
 	// that may grow memory is refused until the script has written.
 	if !run.allowOOM && run.oom && cmd.has(flagDenyOOM) && !s.lua.wrote.Load() {
-		return fail(string(errOOM))
+		return reject(string(errOOM))
 	}
 	if cmd.has(flagWrite) {
 		s.lua.wrote.Store(true)
@@ -749,8 +851,19 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 		lc.w.NullArray()
 		err = nil
 	}
+	// The command's own error counts as in call(): in errorstats and in
+	// its failed_calls.
 	if err != nil {
-		return fail(string(asRespError(err)))
+		re := asRespError(err)
+		s.countError(re)
+		cmd.stats.failedCalls.Add(1)
+		return failWith(string(re), true)
+	}
+	if out := lc.w.Bytes(); len(out) > 0 && out[0] == '-' {
+		if i := bytes.IndexByte(out, '\r'); i > 0 {
+			s.countError(respError(out[1:i]))
+		}
+		cmd.stats.failedCalls.Add(1)
 	}
 	v, _, perr := respToLua(L, lc.w.Bytes())
 	if perr != nil {
@@ -758,7 +871,7 @@ func (s *Server) luaRedisCall(L *lua.LState, raise bool) int {
 	}
 	if t, ok := v.(*lua.LTable); ok && raise {
 		if e := t.RawGetString("err"); e != lua.LNil {
-			return fail(lua.LVAsString(e))
+			return failWith(lua.LVAsString(e), true)
 		}
 	}
 	L.Push(v)
@@ -789,8 +902,11 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
 		t.RawSetString("ok", lua.LString(line))
 		return t, rest, nil
 	case '-':
+		// A command's error reply: counted already when the command
+		// replied it.
 		t := L.NewTable()
 		t.RawSetString("err", lua.LString(line))
+		t.RawSetString(scriptErrCounted, lua.LTrue)
 		return t, rest, nil
 	case ':':
 		n, _ := strconv.ParseInt(line, 10, 64)
@@ -883,6 +999,20 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
 
 // luaToResp writes a script's return value as Redis converts it.
 func luaToResp(w *Writer, v lua.LValue, resp int, L *lua.LState) {
+	luaToRespTally(w, v, resp, L, nil)
+}
+
+// scriptErrTally is what a script's reply holds in error replies: those
+// to count in errorstats, and those counted already (by the redis.call
+// that produced them).
+type scriptErrTally struct {
+	uncounted []respError
+	counted   int
+}
+
+// luaToRespTally is luaToResp noting the error replies it writes in tally
+// (nil: not noted).
+func luaToRespTally(w *Writer, v lua.LValue, resp int, L *lua.LState, tally *scriptErrTally) {
 	switch v := v.(type) {
 	case lua.LString:
 		w.Bulk([]byte(string(v)))
@@ -899,7 +1029,15 @@ func luaToResp(w *Writer, v lua.LValue, resp int, L *lua.LState) {
 		w.Int(luaToInt(float64(v)))
 	case *lua.LTable:
 		if e := v.RawGetString("err"); e.Type() == lua.LTString {
-			w.Error(respError(lua.LVAsString(e)))
+			re := respError(lua.LVAsString(e))
+			w.Error(re)
+			if tally != nil {
+				if lua.LVAsBool(v.RawGetString(scriptErrCounted)) {
+					tally.counted++
+				} else {
+					tally.uncounted = append(tally.uncounted, re)
+				}
+			}
 			return
 		}
 		if ok := v.RawGetString("ok"); ok.Type() == lua.LTString {
@@ -916,8 +1054,8 @@ func luaToResp(w *Writer, v lua.LValue, resp int, L *lua.LState) {
 				m.ForEach(func(k, val lua.LValue) { ks = append(ks, k); vs = append(vs, val) })
 				w.Map(len(ks))
 				for i := range ks {
-					luaToResp(w, ks[i], resp, L)
-					luaToResp(w, vs[i], resp, L)
+					luaToRespTally(w, ks[i], resp, L, tally)
+					luaToRespTally(w, vs[i], resp, L, tally)
 				}
 				return
 			}
@@ -926,7 +1064,7 @@ func luaToResp(w *Writer, v lua.LValue, resp int, L *lua.LState) {
 				st.ForEach(func(k, _ lua.LValue) { ks = append(ks, k) })
 				w.Set(len(ks))
 				for _, k := range ks {
-					luaToResp(w, k, resp, L)
+					luaToRespTally(w, k, resp, L, tally)
 				}
 				return
 			}
@@ -937,7 +1075,7 @@ func luaToResp(w *Writer, v lua.LValue, resp int, L *lua.LState) {
 		}
 		w.Array(n)
 		for i := 1; i <= n; i++ {
-			luaToResp(w, v.RawGetInt(i), resp, L)
+			luaToRespTally(w, v.RawGetInt(i), resp, L, tally)
 		}
 	default:
 		w.Null()

@@ -71,9 +71,9 @@ func TestOOMInTransactionsAndScriptsMatchesRedis(t *testing.T) {
 			out = append(out, field+" => "+infoLine(t, b, field))
 		}
 
-		// Scripts (no shebang, so EVAL itself is not denyoom). Replies
-		// only: the statistics of commands refused inside scripts are
-		// the scripting code's (not compared here).
+		// Scripts without a shebang: EVAL itself is not denyoom, the
+		// refusal comes from redis.call (counted in SET's rejected_calls
+		// and errorstats once, not again in EVAL's error reply).
 		do(a, "EVAL", "return redis.call('SET', KEYS[1], 'x')", "1", "k")
 		do(a, "EVAL", "return redis.pcall('SET', KEYS[1], 'x')", "1", "k")
 		do(a, "EVAL", "return redis.call('GET', KEYS[1])", "1", "k")
@@ -88,7 +88,49 @@ func TestOOMInTransactionsAndScriptsMatchesRedis(t *testing.T) {
 		do(a, "EXEC")
 		do(a, "GET", "k")
 
+		// Scripts and functions that declare flags are denyoom unless
+		// no-writes or allow-oom: refused up front with the plain OOM
+		// error (before numkeys is parsed), in MULTI they abort EXEC.
 		limit("0")
+		const withShebang = "#!lua\nreturn redis.call('SET', KEYS[1], 'w')"
+		const noWrites = "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])"
+		do(a, "SCRIPT", "LOAD", withShebang)
+		do(a, "FUNCTION", "LOAD", "REPLACE", "#!lua name=oomlib\n"+
+			"redis.register_function('oomw', function(k) return redis.call('SET', k[1], 'f') end)\n"+
+			"redis.register_function{function_name='oomr', callback=function(k) return redis.call('GET', k[1]) end, flags={'no-writes'}}\n"+
+			"redis.register_function{function_name='oomo', callback=function(k) return redis.call('SET', k[1], 'o') end, flags={'allow-oom'}}")
+		limit("1")
+		do(a, "EVAL", withShebang, "1", "k")
+		do(a, "EVAL", withShebang, "x", "k")
+		do(a, "EVAL_RO", withShebang, "1", "k")
+		do(a, "EVALSHA", "a0a7e983decba6ccc0c015d5e115627880b3e663", "1", "k")
+		do(a, "EVAL", noWrites, "1", "k")
+		do(a, "EVAL", "#!lua flags=allow-oom\nreturn redis.call('SET', KEYS[1], 'a')", "1", "k")
+		do(a, "EVAL", "#!lua flags=nosuch\nreturn 1", "0")
+		do(a, "FCALL", "oomw", "1", "k")
+		do(a, "FCALL", "oomw", "x", "k")
+		do(a, "FCALL_RO", "oomw", "1", "k")
+		do(a, "FCALL", "oomr", "1", "k")
+		do(a, "FCALL", "oomo", "1", "k")
+		do(a, "FCALL", "nosuch", "1", "k")
+		limit("0")
+		do(a, "MULTI")
+		do(a, "EVAL", noWrites, "1", "k")
+		do(a, "FCALL", "oomw", "1", "k")
+		limit("1")
+		do(a, "EXEC")
+		limit("0")
+		do(a, "MULTI")
+		do(a, "EVAL", noWrites, "1", "k")
+		do(a, "FCALL", "oomr", "1", "k")
+		limit("1")
+		do(a, "EXEC")
+
+		limit("0")
+		for _, field := range []string{"cmdstat_eval", "cmdstat_eval_ro", "cmdstat_evalsha", "cmdstat_fcall", "cmdstat_fcall_ro", "cmdstat_exec", "cmdstat_set", "cmdstat_get", "errorstat_OOM", "errorstat_ERR", "errorstat_EXECABORT"} {
+			out = append(out, field+" => "+infoLine(t, b, field))
+		}
+		b.Do("FUNCTION", "DELETE", "oomlib")
 		return out
 	}
 	r := difftest.StartRedis(t)
