@@ -48,6 +48,9 @@ type client struct {
 	aofSeq uint64
 	// aofDurable is the highest aofSeq known durable (aof.go).
 	aofDurable uint64
+	// softOverSince is when the reply buffer went over the class's soft
+	// output limit, zero while under it (pubsub.go).
+	softOverSince time.Time
 
 	// user is the ACL user the client is logged in as; nil (script and
 	// test clients) runs anything (acl.go).

@@ -287,7 +287,8 @@ const replyStaticBuffer = 16 << 10
 // command; with no hard limit it costs a load and a comparison.
 func (c *client) checkOutputLimit() bool {
 	lim := c.outputLimit()
-	if lim.hard <= 0 || int64(c.w.Len()) <= replyStaticBuffer {
+	if (lim.hard <= 0 && lim.soft <= 0) || int64(c.w.Len()) <= replyStaticBuffer {
+		c.softOverSince = time.Time{}
 		return false
 	}
 	n := int64(c.w.Len()) - replyStaticBuffer
@@ -296,7 +297,7 @@ func (c *client) checkOutputLimit() bool {
 		n += int64(len(p.queue) + p.inflight)
 		p.qmu.Unlock()
 	}
-	if n <= lim.hard {
+	if !c.overOutputLimit(lim, n, time.Now()) {
 		return false
 	}
 	c.srv.log.Warn("client scheduled to be closed for overcoming of output buffer limits",
@@ -566,4 +567,23 @@ func (h *pubsubHub) publish(from *client, channel, msg []byte, shard bool) int {
 		}
 	}
 	return n
+}
+
+// overOutputLimit applies Redis's checkClientOutputBufferLimits to n
+// pending bytes: over the hard limit closes at once; over the soft limit
+// closes once it has stayed over for longer than the soft seconds (the
+// first time over only starts the clock).
+func (c *client) overOutputLimit(lim outLimit, n int64, now time.Time) bool {
+	if lim.hard > 0 && n > lim.hard {
+		return true
+	}
+	if lim.soft <= 0 || n <= lim.soft {
+		c.softOverSince = time.Time{}
+		return false
+	}
+	if c.softOverSince.IsZero() {
+		c.softOverSince = now
+		return false
+	}
+	return now.Sub(c.softOverSince) > lim.secs
 }
