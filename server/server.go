@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cachalotdb/cachalot/config"
@@ -151,6 +152,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close()
 		return nil
 	}
+	var lastAcceptWarn time.Time
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -160,6 +162,18 @@ func (s *Server) Serve(ln net.Listener) error {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			if temporaryAcceptError(err) {
+				// Out of file descriptors (or kernel buffers): Redis logs
+				// and goes on; the pending connections wait in the backlog
+				// until clients leave. Back off so the loop does not spin.
+				s.stats.rejectedConnections.Add(1)
+				if time.Since(lastAcceptWarn) > time.Second {
+					s.log.Warn("accepting a client connection failed; retrying", "addr", ln.Addr().String(), "err", err)
+					lastAcceptWarn = time.Now()
+				}
+				time.Sleep(acceptBackoff)
 				continue
 			}
 			return fmt.Errorf("accept on %s: %w", ln.Addr(), err)
@@ -348,4 +362,20 @@ func (s *Server) snapshotClients() []*client {
 	s.clientsMu.Unlock()
 	sortClients(out)
 	return out
+}
+
+// acceptBackoff is the pause after an accept that failed for lack of
+// descriptors or memory.
+const acceptBackoff = 50 * time.Millisecond
+
+// temporaryAcceptError reports errors after which accepting can go on once
+// resources come back: EMFILE, ENFILE, ENOBUFS, ENOMEM, and a connection
+// aborted before it was accepted.
+func temporaryAcceptError(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
