@@ -41,6 +41,21 @@ type zslNode struct {
 	score    float64
 	backward *zslNode
 	level    []zslLevel
+	// inline holds the levels of nodes with at most two (15 in 16 nodes
+	// with p = 1/4), so such a node is one allocation and a search touches
+	// one object per hop, as Redis's node with its flexible level array.
+	inline [2]zslLevel
+}
+
+// newZslNode makes a node with level levels.
+func newZslNode(member string, score float64, level int) *zslNode {
+	n := &zslNode{member: member, score: score}
+	if level <= len(n.inline) {
+		n.level = n.inline[:level:level]
+	} else {
+		n.level = make([]zslLevel, level)
+	}
+	return n
 }
 
 // ZSet is a sorted set.
@@ -279,6 +294,16 @@ func zslRandomLevel() int {
 
 // insert adds a member known to be absent.
 func (z *skiplist) insert(member string, score float64) *zslNode {
+	n := z.link(nil, member, score)
+	z.dict[member] = n
+	z.mem += int64(len(member)) + zsetEntryOverhead
+	return n
+}
+
+// link puts a node for (member, score) in the list: n when given (a node
+// being moved, which keeps its levels), else a new one. The dictionary
+// and the accounting are the caller's.
+func (z *skiplist) link(n *zslNode, member string, score float64) *zslNode {
 	var update [zslMaxLevel]*zslNode
 	var rank [zslMaxLevel]int
 	x := z.header
@@ -292,7 +317,12 @@ func (z *skiplist) insert(member string, score float64) *zslNode {
 		}
 		update[i] = x
 	}
-	level := zslRandomLevel()
+	level := 0
+	if n != nil {
+		level = len(n.level)
+	} else {
+		level = zslRandomLevel()
+	}
 	if level > z.level {
 		for i := z.level; i < level; i++ {
 			rank[i] = 0
@@ -301,7 +331,12 @@ func (z *skiplist) insert(member string, score float64) *zslNode {
 		}
 		z.level = level
 	}
-	n := &zslNode{member: member, score: score, level: make([]zslLevel, level)}
+	if n == nil {
+		n = newZslNode(member, score, level)
+	} else {
+		n.score = score
+		n.backward = nil
+	}
 	for i := 0; i < level; i++ {
 		n.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = n
@@ -320,13 +355,18 @@ func (z *skiplist) insert(member string, score float64) *zslNode {
 		z.tail = n
 	}
 	z.length++
-	z.dict[member] = n
-	z.mem += int64(len(member)) + zsetEntryOverhead
 	return n
 }
 
 // unlink removes x given the update vector of its predecessors.
 func (z *skiplist) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
+	z.detach(x, update)
+	delete(z.dict, x.member)
+	z.mem -= int64(len(x.member)) + zsetEntryOverhead
+}
+
+// detach takes x out of the list only (dictionary and accounting stay).
+func (z *skiplist) detach(x *zslNode, update *[zslMaxLevel]*zslNode) {
 	for i := 0; i < z.level; i++ {
 		if update[i].level[i].forward == x {
 			update[i].level[i].span += x.level[i].span - 1
@@ -344,8 +384,6 @@ func (z *skiplist) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 		z.level--
 	}
 	z.length--
-	delete(z.dict, x.member)
-	z.mem -= int64(len(x.member)) + zsetEntryOverhead
 }
 
 // remove deletes the node for (score, member), which must exist.
@@ -368,9 +406,18 @@ func (z *skiplist) updateScore(n *zslNode, score float64) {
 		n.score = score
 		return
 	}
-	member := n.member
-	z.remove(member, n.score)
-	z.insert(member, score)
+	// Take the node out and put it back at its new place, keeping it
+	// (and its dictionary slot), as Redis's zslUpdateScore.
+	var update [zslMaxLevel]*zslNode
+	x := z.header
+	for i := z.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && f != n && (f.score < n.score || (f.score == n.score && f.member < n.member)); f = x.level[i].forward {
+			x = f
+		}
+		update[i] = x
+	}
+	z.detach(n, &update)
+	z.link(n, n.member, score)
 }
 
 // countWhile returns how many leading elements satisfy before, which must
