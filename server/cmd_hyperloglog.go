@@ -137,6 +137,7 @@ func cmdPfcount(c *client, _ *store.Tx, argv [][]byte) error {
 			c.w.Int(0)
 			return nil
 		}
+		tx.NoTouch() // GetString touched the key: Redis's PFCOUNT looks it up once
 		b, _, _ := tx.UnshareString(keys[0])
 		if hllCacheValid(b) {
 			c.w.Int(int64(hllCachedCard(b)))

@@ -254,7 +254,7 @@ func sortGeneric(c *client, argv [][]byte, readonly bool) error {
 	// A first look at the elements, to learn which keys to lock.
 	var need [][]byte
 	err = c.db.View([][]byte{key}, func(tx *store.Tx) error {
-		noTouchTx(c, false, tx) // CLIENT NO-TOUCH (eviction.go)
+		tx.NoTouch() // a peek: the read under the write locks below touches, once
 		elems, _, err := sortPeek(tx, key)
 		need = o.derivedKeys(elems)
 		return err
