@@ -25,65 +25,12 @@ BENCH_CLIENTS=${BENCH_CLIENTS:-50}
 BENCH_KEYS=${BENCH_KEYS:-1000}
 CACHALOT_BIN=${CACHALOT_BIN:-}
 
-log() { printf '[bench-ratelimit] %s\n' "$*" >&2; }
-die() {
-	log "error: $*"
-	exit 1
-}
+BENCH_TAG=bench-ratelimit BENCH_TMP_PREFIX=cachalot-bench-rl
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh" # log, die, TMP, PID/PORT, start_server, cli
 for tool in redis-server redis-benchmark redis-cli awk sort; do
 	command -v "$tool" >/dev/null || die "$tool not found (apt-get install redis-server redis-tools)"
 done
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/cachalot-bench-rl.XXXXXX")
-declare -A PID=() PORT=()
-cleanup() {
-	local name
-	for name in "${!PID[@]}"; do
-		kill "${PID[$name]}" 2>/dev/null || true
-		wait "${PID[$name]}" 2>/dev/null || true
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-	local p i
-	for i in $(seq 1 200); do
-		p=$((20000 + RANDOM % 12000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}"; }
-
-start_server() {
-	local name=$1 kind=$2 port pid i dir="$TMP/$1"
-	mkdir -p "$dir"
-	port=$(free_port) || die "no free port"
-	if [[ $kind == redis ]]; then
-		redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --dir "$dir" >"$dir/log" 2>&1 &
-	else
-		"$CACHALOT_BIN" --port "$port" --bind 127.0.0.1 >"$dir/log" 2>&1 &
-	fi
-	pid=$!
-	for i in $(seq 1 150); do
-		if [[ $(cli "$port" PING 2>/dev/null || true) == PONG ]]; then
-			PID[$name]=$pid
-			PORT[$name]=$port
-			log "$name pid $pid on 127.0.0.1:$port"
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	tail -n 5 "$dir/log" >&2 || true
-	die "$name did not start"
-}
 
 if [[ -z $CACHALOT_BIN ]]; then
 	log "building cachalot"

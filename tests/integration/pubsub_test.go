@@ -457,23 +457,7 @@ func trackingSession(t *testing.T, addr string) []string {
 }
 
 func TestTrackingMatchesRedis(t *testing.T) {
-	difftest.RedisServerPath(t)
-	r := difftest.StartRedis(t)
-	c := difftest.StartSubject(t)
-	want := trackingSession(t, r.Addr)
-	got := trackingSession(t, c.Addr)
-	for i := 0; i < max(len(want), len(got)); i++ {
-		var w, g string
-		if i < len(want) {
-			w = want[i]
-		}
-		if i < len(got) {
-			g = got[i]
-		}
-		if w != g {
-			t.Errorf("reply %d differs:\n   redis: %q\ncachalot: %q", i, w, g)
-		}
-	}
+	compareSessions(t, trackingSession) // push_obs_test.go
 }
 
 func TestRueidisClientSideCaching(t *testing.T) {
