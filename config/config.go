@@ -22,6 +22,7 @@ type Config struct {
 	Aclfile                string        // aclfile: ACL users file for ACL LOAD/SAVE, "" none
 	AcllogMaxLen           int           // acllog-max-len: entries kept in ACL LOG
 	Maxclients             int           // maxclients
+	EventLoops             int           // event-loops: epoll loops for TCP clients; 0 one per CPU, -1 a goroutine per client
 	Timeout                time.Duration // timeout: idle client timeout, whole seconds, 0 never
 	TCPKeepalive           time.Duration // tcp-keepalive: whole seconds, 0 disables
 	ProtoMaxBulkLen        int64         // proto-max-bulk-len: bytes
@@ -110,6 +111,7 @@ func Default() *Config {
 		Bind:                   []string{"127.0.0.1", "-::1"},
 		ProtectedMode:          true,
 		Maxclients:             10000,
+		EventLoops:             0,
 		AcllogMaxLen:           128,
 		TCPKeepalive:           300 * time.Second,
 		ProtoMaxBulkLen:        512 * 1024 * 1024,

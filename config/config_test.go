@@ -18,6 +18,7 @@ func TestDefaultValues(t *testing.T) {
 		"requirepass":                 "",
 		"databases":                   "16",
 		"maxclients":                  "10000",
+		"event-loops":                 "0",
 		"timeout":                     "0",
 		"tcp-keepalive":               "300",
 		"loglevel":                    "notice",

@@ -92,6 +92,8 @@ var paramTable = []Param{
 		func(c *Config) *int { return &c.AcllogMaxLen }),
 	intParam("maxclients", "maximum number of connected clients", true, 1, maxCUint,
 		func(c *Config) *int { return &c.Maxclients }),
+	intParam("event-loops", "epoll event loops serving plain TCP clients: 0 one per CPU (GOMAXPROCS), -1 none (a goroutine per client, as TLS and unix-socket clients always have)", false, -1, 1024,
+		func(c *Config) *int { return &c.EventLoops }),
 	secondsParam("timeout", "close a client after this many idle seconds; 0 never closes", true, 0, maxCInt,
 		func(c *Config) *time.Duration { return &c.Timeout }),
 	secondsParam("tcp-keepalive", "TCP keepalive period in seconds; 0 disables keepalives", true, 0, maxCInt,

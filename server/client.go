@@ -24,9 +24,13 @@ const (
 // connections (CLIENT LIST, CLIENT INFO, INFO clients); the rest belong to
 // the connection's own goroutine.
 type client struct {
-	srv   *Server
-	id    int64
+	srv *Server
+	id  int64
+	// conn is the connection. An event loop's client (lc set) may be
+	// handed to a goroutine of its own, which swaps conn under mu: other
+	// goroutines read it through netConn.
 	conn  net.Conn
+	lc    *loopConn // the event loop serving the client; nil for a goroutine-served one (netloop_linux.go)
 	rd    *reader
 	w     Writer
 	addr  string
@@ -170,10 +174,17 @@ func (c *client) flush() error {
 	return err
 }
 
+// netConn is c.conn for goroutines other than the connection's own.
+func (c *client) netConn() net.Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn
+}
+
 // kill closes the connection from another goroutine (CLIENT KILL, SHUTDOWN).
 func (c *client) kill() {
 	if c.killed.CompareAndSwap(false, true) {
-		c.conn.Close()
+		c.netConn().Close()
 		if c.srv != nil {
 			c.srv.blocking.cancelClient(c.id, wakeKilled)
 		}

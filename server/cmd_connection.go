@@ -230,8 +230,11 @@ func cmdHello(c *client, _ *store.Tx, argv [][]byte) error {
 	}
 	if ver != 0 {
 		c.setProto(int(ver))
-		if ver == 3 {
-			c.enablePush() // RESP3 clients may be sent pushes (pubsub.go)
+		// RESP3 clients may be sent pushes (pubsub.go), also as a tracking
+		// redirect target that never subscribed. An event loop's client
+		// gets the machinery when it first needs it (makePushTarget).
+		if ver == 3 && !c.loopServed() {
+			c.enablePush()
 		}
 	}
 	c.w.Map(7)

@@ -67,8 +67,8 @@ type pushState struct {
 }
 
 // enablePush gives c its push state (SUBSCRIBE, CLIENT TRACKING, HELLO 3);
-// the pusher goroutine starts with the first queued frame. Only c's own
-// goroutine calls it.
+// the pusher goroutine starts with the first queued frame. c's own
+// goroutine calls it, or makePushTarget for a client an event loop serves.
 func (c *client) enablePush() *pushState {
 	if p := c.push.Load(); p != nil {
 		return p
@@ -81,7 +81,9 @@ func (c *client) enablePush() *pushState {
 		patterns: make(map[string]struct{}),
 		shards:   make(map[string]struct{}),
 	}
-	c.push.Store(p)
+	if !c.push.CompareAndSwap(nil, p) {
+		return c.push.Load() // makePushTarget got there first
+	}
 	return p
 }
 

@@ -329,17 +329,9 @@ func (rd *reader) buffered() bool { return rd.r < rd.w }
 // once per pipeline batch, not once per command.
 func (rd *reader) next(beforeRead func() error) ([][]byte, error) {
 	for {
-		n, argv, err := rd.st.parse(rd.buf[rd.r:rd.w], rd.lim, rd.args)
-		rd.args = argv[:0]
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			rd.r += n
-			if len(argv) == 0 {
-				continue
-			}
-			return argv, nil
+		argv, err := rd.nextBuffered()
+		if argv != nil || err != nil {
+			return argv, err
 		}
 		if err := beforeRead(); err != nil {
 			return nil, err
@@ -351,6 +343,25 @@ func (rd *reader) next(beforeRead func() error) ([][]byte, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+	}
+}
+
+// nextBuffered returns the next non-empty request already in the buffer,
+// or nil when the buffer holds no complete one. It never reads.
+func (rd *reader) nextBuffered() ([][]byte, error) {
+	for {
+		n, argv, err := rd.st.parse(rd.buf[rd.r:rd.w], rd.lim, rd.args)
+		rd.args = argv[:0]
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, nil
+		}
+		rd.r += n
+		if len(argv) > 0 {
+			return argv, nil
 		}
 	}
 }

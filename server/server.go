@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -64,6 +65,7 @@ type Server struct {
 
 	lnMu      sync.Mutex
 	listeners []net.Listener
+	lnFiles   []*os.File // the event loops' duplicates of TCP listeners (netloop_linux.go)
 	closing   atomic.Bool
 	conns     sync.WaitGroup
 
@@ -94,6 +96,8 @@ type Server struct {
 	prop propagator // effective commands to the AOF (propagate.go)
 
 	memRel memReleaser // memory back to the OS after bursts (memrelease.go)
+
+	loops loopSet // event loops serving plain TCP clients (netloop_linux.go)
 }
 
 // New builds a server; it does not listen until Serve.
@@ -152,6 +156,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close()
 		return nil
 	}
+	if tl, ok := ln.(*net.TCPListener); ok && s.loopsEnabled() {
+		return s.serveLoops(tl) // netloop_linux.go
+	}
 	var lastAcceptWarn time.Time
 	for {
 		conn, err := ln.Accept()
@@ -183,21 +190,11 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 func (s *Server) accept(conn net.Conn) {
+	if msg := s.admit(conn.RemoteAddr()); msg != "" {
+		refuse(conn, msg)
+		return
+	}
 	cfg := s.Config()
-	s.stats.connectionsReceived.Add(1)
-	s.clientsMu.Lock()
-	full := len(s.clients) >= cfg.Maxclients
-	s.clientsMu.Unlock()
-	if full || s.closing.Load() {
-		s.stats.rejectedConnections.Add(1)
-		refuse(conn, maxClientsMessage)
-		return
-	}
-	if s.acl.defaultNoPass() && protectedModeRefuses(cfg, conn.RemoteAddr()) {
-		s.stats.rejectedConnections.Add(1)
-		refuse(conn, protectedModeMessage)
-		return
-	}
 	raw := conn
 	if wrapped, ok := conn.(interface{ NetConn() net.Conn }); ok {
 		raw = wrapped.NetConn() // TLS: keepalives belong to the TCP socket
@@ -206,6 +203,33 @@ func (s *Server) accept(conn net.Conn) {
 		tc.SetKeepAlive(true)
 		tc.SetKeepAlivePeriod(cfg.TCPKeepalive)
 	}
+	c := s.newClient(conn, countingReader{conn, &s.stats.netInputBytes})
+	s.register(c)
+	go s.serveConn(c)
+}
+
+// admit counts a new connection and returns the refusal it gets, "" when
+// it may stay: maxclients, shutdown in progress, protected mode.
+func (s *Server) admit(remote net.Addr) string {
+	cfg := s.Config()
+	s.stats.connectionsReceived.Add(1)
+	s.clientsMu.Lock()
+	full := len(s.clients) >= cfg.Maxclients
+	s.clientsMu.Unlock()
+	if full || s.closing.Load() {
+		s.stats.rejectedConnections.Add(1)
+		return maxClientsMessage
+	}
+	if s.acl.defaultNoPass() && protectedModeRefuses(cfg, remote) {
+		s.stats.rejectedConnections.Add(1)
+		return protectedModeMessage
+	}
+	return ""
+}
+
+// newClient builds the state of an accepted connection reading from src.
+func (s *Server) newClient(conn net.Conn, src io.Reader) *client {
+	cfg := s.Config()
 	c := &client{
 		srv:           s,
 		id:            s.nextID.Add(1),
@@ -218,18 +242,35 @@ func (s *Server) accept(conn net.Conn) {
 	c.user.Store(s.acl.def)
 	c.w.proto = 2
 	c.proto = 2
-	c.rd = newReader(countingReader{conn, &s.stats.netInputBytes}, readLimits{
+	c.rd = newReader(src, readLimits{
 		maxBulk:       cfg.ProtoMaxBulkLen,
 		maxQuery:      cfg.ClientQueryBufferLimit,
 		authenticated: c.authenticated,
 	})
 	c.db = s.store.DB(0)
 	c.lastActive.Store(time.Now().UnixMilli())
+	return c
+}
+
+// register lists c among the connected clients; finishClient undoes it.
+func (s *Server) register(c *client) {
 	s.clientsMu.Lock()
 	s.clients[c.id] = c
 	s.clientsMu.Unlock()
 	s.conns.Add(1)
-	go s.serveConn(c)
+}
+
+// finishClient releases what a closed connection held: its transaction,
+// subscriptions, the clients list entry.
+func (s *Server) finishClient(c *client) {
+	c.kill()
+	c.multiCleanup()
+	s.pubsub.removeClient(c) // pubsub.go
+	s.clientsMu.Lock()
+	delete(s.clients, c.id)
+	s.clientsMu.Unlock()
+	s.noteClosed(c) // memrelease.go
+	s.conns.Done()
 }
 
 type countingReader struct {
@@ -246,21 +287,19 @@ func (cr countingReader) Read(p []byte) (int, error) {
 // serveConn runs one connection: read a request, dispatch it, and flush the
 // replies whenever the client has nothing more pipelined. A panic in a
 // handler is logged and closes only this connection.
-func (s *Server) serveConn(c *client) {
-	defer s.conns.Done()
+func (s *Server) serveConn(c *client) { s.serveConnFrom(c, nil) }
+
+// serveConnFrom is serveConn for a connection an event loop hands over
+// (netloop_linux.go): first, when set, is a request already read, which
+// runs before anything else.
+func (s *Server) serveConnFrom(c *client, first [][]byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.stats.unexpectedErrors.Add(1)
 			s.log.Error("panic serving client; connection closed",
 				"client_id", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
 		}
-		c.kill()
-		c.multiCleanup()
-		s.pubsub.removeClient(c) // pubsub.go
-		s.clientsMu.Lock()
-		delete(s.clients, c.id)
-		s.clientsMu.Unlock()
-		s.noteClosed(c) // memrelease.go
+		s.finishClient(c)
 	}()
 	beforeRead := func() error {
 		s.flushBroadcasts() // BCAST invalidations of the batch (tracking.go)
@@ -281,6 +320,18 @@ func (s *Server) serveConn(c *client) {
 		}
 		return nil
 	}
+	// run dispatches one request and reports whether the connection ends.
+	run := func(argv [][]byte) bool {
+		c.pushAfterRead()
+		s.dispatch(c, argv)
+		return s.afterCommand(c)
+	}
+	if first != nil && run(first) {
+		return
+	}
+	if first == nil && s.afterCommand(c) { // handed over while closing
+		return
+	}
 	for {
 		argv, err := c.rd.next(beforeRead)
 		if err != nil {
@@ -295,34 +346,51 @@ func (s *Server) serveConn(c *client) {
 			}
 			return
 		}
-		c.pushAfterRead()
-		s.dispatch(c, argv)
-		if c.checkOutputLimit() { // client-output-buffer-limit (pubsub.go)
-			return
-		}
-		if c.closeAfter || c.killed.Load() {
-			s.awaitDurable(c)
-			c.flush()
+		if run(argv) {
 			return
 		}
 	}
 }
 
+// afterCommand applies what a command may have decided about its own
+// connection: the output limit, QUIT, CLIENT KILL. It reports whether the
+// connection ends; when it does, the replies have been flushed.
+func (s *Server) afterCommand(c *client) bool {
+	if c.checkOutputLimit() { // client-output-buffer-limit (pubsub.go)
+		return true
+	}
+	if c.closeAfter || c.killed.Load() {
+		s.awaitDurable(c)
+		c.flush()
+		return true
+	}
+	return false
+}
+
 // Close stops accepting and closes every connection.
 func (s *Server) Close() error {
 	s.closing.Store(true)
-	s.lnMu.Lock()
-	for _, ln := range s.listeners {
-		ln.Close()
-	}
-	s.lnMu.Unlock()
+	s.closeListeners()
 	s.clientsMu.Lock()
 	for _, c := range s.clients {
 		c.kill()
 	}
 	s.clientsMu.Unlock()
 	s.conns.Wait()
+	s.stopLoops()
 	return nil
+}
+
+// closeListeners stops accepting.
+func (s *Server) closeListeners() {
+	s.lnMu.Lock()
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	for _, f := range s.lnFiles {
+		f.Close()
+	}
+	s.lnMu.Unlock()
 }
 
 // RunBackground runs the periodic tasks (active expiry) at hz until ctx ends.

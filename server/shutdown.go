@@ -9,11 +9,7 @@ import "time"
 // Shutdown returns how many connections had to be closed by force.
 func (s *Server) Shutdown(grace time.Duration) int {
 	s.closing.Store(true)
-	s.lnMu.Lock()
-	for _, ln := range s.listeners {
-		ln.Close()
-	}
-	s.lnMu.Unlock()
+	s.closeListeners()
 
 	done := make(chan struct{})
 	go func() {
@@ -31,10 +27,11 @@ func (s *Server) Shutdown(grace time.Duration) int {
 		// its deadline before each read when timeout is set.
 		for _, c := range s.snapshotClients() {
 			s.blocking.cancelClient(c.id, wakeKilled)
-			c.conn.SetReadDeadline(time.Now())
+			c.netConn().SetReadDeadline(time.Now())
 		}
 		select {
 		case <-done:
+			s.stopLoops()
 			s.closeAOFLogged()
 			return 0
 		case <-deadline.C:

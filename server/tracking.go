@@ -139,8 +139,12 @@ func cmdClientTracking(c *client, _ *store.Tx, argv [][]byte) error {
 			if err != nil {
 				return err
 			}
-			if id != c.id && c.srv.clientByID(id) == nil {
-				return errTrackingRedir
+			if id != c.id {
+				target := c.srv.clientByID(id)
+				if target == nil {
+					return errTrackingRedir
+				}
+				c.srv.makePushTarget(target) // netloop_linux.go
 			}
 			redirect = id
 		case equalFold(argv[i], "bcast"):
