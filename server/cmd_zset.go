@@ -426,7 +426,7 @@ done:
 	}
 	scores := make([]float64, elems)
 	for j := range scores {
-		f, err := parseFloat(argv[i+2*j])
+		f, err := parseScore(argv[i+2*j])
 		if err != nil {
 			return err
 		}
@@ -486,6 +486,34 @@ done:
 		c.w.Int(int64(added))
 	}
 	return nil
+}
+
+// parseScore is parseFloat with a shortcut for the common score, a plain
+// integer of up to 15 digits (redis-benchmark sends "000000054321"): any
+// such value is exactly a float64, the one strtod returns. "-0" takes the
+// full path, which keeps its sign.
+func parseScore(b []byte) (float64, error) {
+	digits := b
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 {
+		return parseFloat(b)
+	}
+	var v int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return parseFloat(b)
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if len(digits) < len(b) {
+		if v == 0 {
+			return parseFloat(b)
+		}
+		v = -v
+	}
+	return float64(v), nil
 }
 
 // --- simple reads and writes ---

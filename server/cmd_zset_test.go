@@ -295,3 +295,20 @@ func TestZsetBlockingTimeout(t *testing.T) {
 		t.Fatalf("BZMPOP timeout: %q", got)
 	}
 }
+
+// TestZsetParseScoreMatchesParseFloat holds ZADD's integer shortcut to
+// parseFloat: the same value, bit for bit, and the same errors.
+func TestZsetParseScoreMatchesParseFloat(t *testing.T) {
+	inputs := []string{
+		"0", "-0", "00", "-000", "1", "-1", "000000054321", "99999",
+		"123456789012345", "-123456789012345", "1234567890123456", "9007199254740993",
+		"", "-", "--1", "+1", "1.5", "1e3", " 1", "1 ", "0x10", "1_000", "inf", "-inf", "nan", "12a",
+	}
+	for _, s := range inputs {
+		got, gerr := parseScore([]byte(s))
+		want, werr := parseFloat([]byte(s))
+		if (gerr == nil) != (werr == nil) || math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("parseScore(%q) = %v, %v; parseFloat %v, %v", s, got, gerr, want, werr)
+		}
+	}
+}

@@ -143,8 +143,7 @@ func (lc *loopConn) SetWriteDeadline(time.Time) error { return nil }
 type loopOpKind uint8
 
 const (
-	opNone     loopOpKind = iota // only wakes the loop
-	opAdd                        // start serving a new client
+	opAdd      loopOpKind = iota // start serving a new client
 	opKill                       // close it (CLIENT KILL, server close)
 	opDeadline                   // a read deadline passed (shutdown): close it once answered
 	opIdle                       // timeout: close it unless a goroutine serves it now
@@ -174,12 +173,11 @@ type eventLoop struct {
 	nready  int
 	pollErr error
 
-	opMu     sync.Mutex
-	ops      []loopOp
-	opsSpin  []loopOp // the drained slice, reused
-	woken    atomic.Bool
-	stopping atomic.Bool
-	done     chan struct{}
+	opMu    sync.Mutex
+	ops     []loopOp
+	opsSpin []loopOp // the drained slice, reused
+	woken   atomic.Bool
+	done    chan struct{}
 }
 
 // loopSet is the server's event loops, started with the first TCP
@@ -296,13 +294,9 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 
 // stop closes the epoll descriptor, which ends run.
 func (l *eventLoop) stop() {
-	l.stopping.Store(true)
-	l.request(loopOp{kind: opNone})
 	l.file.Close()
 	<-l.done
 }
-
-var blockingEpoll = os.Getenv("CACHALOT_BLOCKING_EPOLL") != ""
 
 // request queues op for the loop and wakes it.
 func (l *eventLoop) request(op loopOp) {
@@ -321,21 +315,7 @@ func (l *eventLoop) run() {
 	defer close(l.done)
 	defer unix.Close(l.efd)
 	for {
-		var err error
-		if blockingEpoll {
-			l.poll(0)
-			if l.nready == 0 && l.pollErr == nil {
-				l.nready, l.pollErr = unix.EpollWait(l.epfd, l.events, -1)
-				if l.pollErr == unix.EINTR {
-					l.nready, l.pollErr = 0, nil
-				}
-			}
-			if l.stopping.Load() {
-				err = os.ErrClosed
-			}
-		} else {
-			err = l.rc.Read(l.poll)
-		}
+		err := l.rc.Read(l.poll)
 		n, werr := l.nready, l.pollErr
 		if err != nil {
 			l.closeAll() // the server is closing
@@ -375,7 +355,6 @@ func (l *eventLoop) runOps() {
 	l.opMu.Unlock()
 	for i, op := range ops {
 		switch op.kind {
-		case opNone:
 		case opAdd:
 			l.add(op.c)
 		case opHandOver:
