@@ -31,6 +31,7 @@ var (
 	descUptime        = desc("redis_uptime_in_seconds", "Seconds since the server started.")
 	descClients       = desc("redis_connected_clients", "Client connections open now.")
 	descBlocked       = desc("redis_blocked_clients", "Clients waiting in a blocking command.")
+	descLoopClients   = desc("cachalot_event_loop_clients", "Clients an event loop serves now; the others have a goroutine each (TLS, unix socket, blocking, pub/sub, tracking, scripts).")
 	descMemUsed       = desc("redis_memory_used_bytes", "Memory the keyspace accounts for, as INFO used_memory.")
 	descMemMax        = desc("redis_memory_max_bytes", "The maxmemory setting; 0 means no limit.")
 	descCmdsProcessed = desc("redis_commands_processed_total", "Commands received, as INFO total_commands_processed.")
@@ -72,7 +73,7 @@ func NewCollector(srv *server.Server) *Collector {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUp, descUptime, descClients, descBlocked, descMemUsed, descMemMax,
+	for _, d := range []*prometheus.Desc{descUp, descUptime, descClients, descBlocked, descLoopClients, descMemUsed, descMemMax,
 		descCmdsProcessed, descCmdCalls, descCmdDuration, descCmdRejected, descCmdFailed, descHits, descMisses,
 		descEvicted, descExpired, descDBKeys, descDBExpiring, descNetIn, descNetOut, descConnsReceived,
 		descConnsRejected, descErrors, descSlowlogLen, descSlowlogLastID, descCmdHistogram, descRatelimit,
@@ -98,6 +99,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descUptime, m.UptimeSeconds)
 	gauge(descClients, float64(m.ConnectedClients))
 	gauge(descBlocked, float64(m.BlockedClients))
+	gauge(descLoopClients, float64(m.LoopClients))
 	gauge(descMemUsed, float64(m.UsedMemory))
 	gauge(descMemMax, float64(m.MaxMemory))
 	counter(descCmdsProcessed, float64(m.CommandsProcessed))

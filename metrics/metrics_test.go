@@ -168,6 +168,7 @@ func TestScrapeAfterWorkload(t *testing.T) {
 		`redis_db_keys{db="db15"}`:                                        0,
 		`redis_connected_clients`:                                         1,
 		`redis_connections_received_total`:                                1,
+		`cachalot_event_loop_clients`:                                     1,
 		`redis_errors_total{err="WRONGTYPE"}`:                             1,
 		`redis_errors_total{err="ERR"}`:                                   1,
 		`redis_commands_processed_total`:                                  sets + expiring + hitGets + missGets + 4,

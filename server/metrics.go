@@ -174,6 +174,7 @@ type MetricsSnapshot struct {
 	UptimeSeconds       float64
 	ConnectedClients    int64
 	BlockedClients      int64
+	LoopClients         int64 // clients an event loop serves now (netloop_linux.go)
 	UsedMemory          int64
 	MaxMemory           int64
 	CommandsProcessed   int64
@@ -212,12 +213,19 @@ func (s *Server) Metrics() MetricsSnapshot {
 	st := s.store.Stats()
 	s.clientsMu.Lock()
 	nClients := len(s.clients)
+	nLoop := 0
+	for _, c := range s.clients {
+		if c.loopServed() {
+			nLoop++
+		}
+	}
 	s.clientsMu.Unlock()
 	blocked, _, _ := s.blocking.counts()
 	m := MetricsSnapshot{
 		UptimeSeconds:       time.Since(s.started).Seconds(),
 		ConnectedClients:    int64(nClients),
 		BlockedClients:      int64(blocked),
+		LoopClients:         int64(nLoop),
 		UsedMemory:          s.usedMemory(),
 		MaxMemory:           s.Config().Maxmemory,
 		CommandsProcessed:   s.stats.commandsProcessed.Load(),
