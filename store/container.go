@@ -1,5 +1,11 @@
 package store
 
+import (
+	"cmp"
+	"slices"
+	"unsafe"
+)
+
 // Access to container values (lists, hashes, sets, sorted sets).
 //
 // A handler gets a container through Tx.Container, changes it in place with
@@ -18,8 +24,9 @@ type touched struct {
 
 // Container returns key's container of kind k. When the key is missing it
 // returns nil, or, if create is non-nil, stores a new container made by
-// create. A key of another kind gives ErrWrongType. Read transactions may
-// only read the container; write transactions may change it freely.
+// create (a new hash is made empty in its entry, without create). A key of
+// another kind gives ErrWrongType. Read transactions may only read the
+// container; write transactions may change it freely.
 func (tx *Tx) Container(key []byte, k Kind, create func() Container) (Container, error) {
 	sh, e := tx.find(tx.db, key)
 	if e == nil {
@@ -27,7 +34,13 @@ func (tx *Tx) Container(key []byte, k Kind, create func() Container) (Container,
 			return nil, nil
 		}
 		tx.mustWrite()
-		e = newContainerEntry(key, create(), k)
+		if k == KindHash {
+			// A hash lives in its entry (layout.go), which starts empty:
+			// a Hash from create would only be copied and dropped.
+			e = newContainerEntry(key, &emptyHash, k)
+		} else {
+			e = newContainerEntry(key, create(), k)
+		}
 		tx.initAccess(e)
 		sh.put(e)
 	} else if e.kind != k {
@@ -37,7 +50,7 @@ func (tx *Tx) Container(key []byte, k Kind, create func() Container) (Container,
 	}
 	if tx.write {
 		tx.dirty = true
-		tx.settle = append(tx.settle, touched{sh: sh, e: e, before: e.size(e.key())})
+		tx.track(sh, e)
 	}
 	return e.obj(), nil
 }
@@ -53,14 +66,21 @@ func (tx *Tx) ReadContainer(key []byte, k Kind) (Container, error) {
 		return nil, ErrWrongType
 	}
 	if tx.write {
-		sh := tx.shardFor(tx.db, key)
-		tx.settle = append(tx.settle, touched{sh: sh, e: e, before: e.size(e.key())})
+		tx.track(tx.shardFor(tx.db, key), e)
 	}
 	return e.obj(), nil
 }
 
+// track records that e was handed out, with the size it is accounted at.
+// An entry handed out twice gets two records; settling uses the first.
+func (tx *Tx) track(sh *shard, e *entry) {
+	tx.settle = append(tx.settle, touched{sh: sh, e: e, before: e.size(e.key())})
+}
+
 // SetContainer stores c under key, replacing whatever was there (the
-// *STORE commands). An empty c deletes the key instead.
+// *STORE commands). An empty c deletes the key instead. c belongs to the
+// store afterwards; a *Hash is moved into the key's entry (layout.go), so
+// later changes go through Container, not through c.
 func (tx *Tx) SetContainer(key []byte, k Kind, c Container) {
 	tx.mustWrite()
 	sh, old := tx.find(tx.db, key)
@@ -76,9 +96,24 @@ func (tx *Tx) SetContainer(key []byte, k Kind, c Container) {
 }
 
 // settleContainers re-accounts every container handed out, and deletes the
-// ones left empty. It runs before the transaction unlocks.
+// ones left empty. It runs before the transaction unlocks. An entry handed
+// out more than once is settled once, from its first record: settling each
+// record would count its change as often. A stable sort by address brings
+// an entry's records together (entries do not move, and the records keep
+// them alive), in O(n log n) where a scan per record would be quadratic
+// for the commands that read many containers (SORT BY, SUNIONSTORE).
 func (tx *Tx) settleContainers() {
+	if len(tx.settle) > 1 {
+		slices.SortStableFunc(tx.settle, func(a, b touched) int {
+			return cmp.Compare(uintptr(unsafe.Pointer(a.e)), uintptr(unsafe.Pointer(b.e)))
+		})
+	}
+	var prev *entry
 	for _, t := range tx.settle {
+		if t.e == prev {
+			continue
+		}
+		prev = t.e
 		key := t.e.key()
 		if t.sh.lookup(key) != t.e {
 			continue // deleted or replaced inside the transaction

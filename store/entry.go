@@ -78,19 +78,32 @@ const entryOverhead = 80
 //
 // The struct holds no pointers, so that a string key costs one allocation
 // the garbage collector never scans (see layout.go): an inline entry is this
-// header followed by the key's bytes and then the value's. Other values (and
-// strings too long for the 32-bit lengths) live in a boxedEntry, which
-// begins with this header. str and obj read the value whatever the form.
+// header followed by the key's bytes and then the value's. Lists, sets,
+// sorted sets (and strings too long for the 32-bit lengths) live in a
+// boxedEntry, which begins with this header. A hash is its own entry: Hash
+// has entryHead and entryTag where entry has them, and its own fields in
+// place of the three lengths and the padding byte. str and obj read the
+// value whatever the form.
 type entry struct {
+	entryHead
+	keyLen uint32 // formInline: key bytes after the header
+	strLen uint32 // formInline: value bytes after the key
+	strCap uint32 // formInline: value bytes reserved after the key
+	entryTag
+}
+
+// entryHead is the start of every entry's header.
+type entryHead struct {
 	expireAt int64 // Unix ms; 0 means no expiry
 	access   atomic.Uint32
-	ttlIdx   int32  // position in shard.ttlKeys, -1 when expireAt == 0
-	keyLen   uint32 // formInline: key bytes after the header
-	strLen   uint32 // formInline: value bytes after the key
-	strCap   uint32 // formInline: value bytes reserved after the key
-	kind     Kind
-	enc      Encoding
-	form     entryForm
+	ttlIdx   int32 // position in shard.ttlKeys, -1 when expireAt == 0
+}
+
+// entryTag is the end of every entry's header: what the entry holds.
+type entryTag struct {
+	kind Kind
+	enc  Encoding
+	form entryForm
 }
 
 // size is the entry's contribution to used_memory.

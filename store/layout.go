@@ -22,9 +22,20 @@ import (
 // and takes the old one's place (shard.relocate), so callers that may grow a
 // string continue with the entry they get back.
 //
-// Lists, hashes, sets and sorted sets, and strings whose key plus room do
-// not fit maxInline, are a boxedEntry: the same header followed by
-// ordinary Go fields (the key among them), allocated as a typed struct.
+// A hash is its own entry: Hash (hash.go) is a 32-byte header laid out as
+// entry is, with a pointer to the hash's block and the block's length in
+// place of the three lengths (and a short count of pairs in its padding),
+// so the header is a typed allocation the collector scans for that one
+// pointer. The key is not in it: a listpack hash keeps its key in its
+// pointer-free block, after the pairs, so a small hash is two allocations,
+// the header and the block, and the *Hash a transaction hands out is the
+// entry itself, stable for the entry's life whatever the writes do to the
+// block. Nothing may read or write an entry's lengths before checking its
+// form.
+//
+// Lists, sets and sorted sets, and strings whose key plus room do not fit
+// maxInline, are a boxedEntry: the same header followed by ordinary Go
+// fields (the key among them), allocated as a typed struct.
 
 // entryForm says how an entry's value is stored.
 type entryForm uint8
@@ -36,6 +47,8 @@ const (
 	formInline
 	// formBoxed: the entry is the head of a boxedEntry.
 	formBoxed
+	// formHash: the entry is a Hash.
+	formHash
 )
 
 // boxedEntry is an entry whose value needs Go pointers.
@@ -48,6 +61,16 @@ type boxedEntry struct {
 
 // entryHeader is the size of the header an inline entry's bytes follow.
 const entryHeader = int(unsafe.Sizeof(entry{}))
+
+// A Hash is read as an entry: its shared fields must sit where entry's do
+// (a negative difference does not compile as a uint), its n8 in entry's
+// padding.
+const (
+	_ = uint(unsafe.Offsetof(entry{}.entryTag) - unsafe.Offsetof(Hash{}.entryTag))
+	_ = uint(unsafe.Offsetof(Hash{}.entryTag) - unsafe.Offsetof(entry{}.entryTag))
+	_ = uint(unsafe.Sizeof(entry{}) - unsafe.Sizeof(Hash{}))
+	_ = uint(unsafe.Sizeof(Hash{}) - unsafe.Sizeof(entry{}))
+)
 
 // maxInline bounds the key bytes plus value room of an inline entry (its
 // lengths are 32-bit). A variable so that tests can exercise the boxed form.
@@ -76,13 +99,32 @@ func newStringEntry(key, val []byte, capacity int) *entry {
 	return e
 }
 
-// newContainerEntry returns an entry for key holding c, of kind k.
+// newContainerEntry returns an entry for key holding c, of kind k. A *Hash
+// is copied into a new Hash that is the entry and holds key: the caller
+// goes on with the entry's obj, not with c.
 func newContainerEntry(key []byte, c Container, k Kind) *entry {
-	b := &boxedEntry{key: string(key), obj: c}
-	b.form = formBoxed
-	b.kind = k
-	b.ttlIdx = -1
-	return &b.entry
+	var e *entry
+	if h, ok := c.(*Hash); ok {
+		n := &Hash{p: h.p, lpLen: h.lpLen, n8: h.n8}
+		n.rekey(key)
+		e = (*entry)(unsafe.Pointer(n))
+		e.form = formHash
+	} else {
+		b := &boxedEntry{key: string(key), obj: c}
+		e = &b.entry
+		e.form = formBoxed
+	}
+	e.kind = k
+	e.ttlIdx = -1
+	return e
+}
+
+// hash is the Hash a formHash entry is.
+func (e *entry) hash() *Hash {
+	if e.form != formHash {
+		panic("store: hash of another entry")
+	}
+	return (*Hash)(unsafe.Pointer(e))
 }
 
 // box is the boxedEntry a formBoxed entry heads.
@@ -95,8 +137,11 @@ func (e *entry) box() *boxedEntry {
 
 // tail is an inline entry's bytes after the header: key, then value room.
 func (e *entry) tail() []byte {
+	if e.form != formInline {
+		return nil
+	}
 	n := int(e.keyLen) + int(e.strCap)
-	if e.form != formInline || n == 0 {
+	if n == 0 {
 		return nil
 	}
 	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(e), entryHeader)), n)
@@ -117,20 +162,36 @@ func (e *entry) str() []byte {
 
 // obj is a container entry's value, nil for strings.
 func (e *entry) obj() Container {
-	if e.form == formBoxed {
+	switch e.form {
+	case formBoxed:
 		return e.box().obj
+	case formHash:
+		return e.hash()
 	}
 	return nil
 }
 
 // key is the entry's key: for an inline entry a string over its own key
-// bytes, which never change.
+// bytes, which never change. Every index lookup reads it, so the inline
+// case stays small enough to inline into the callers.
 func (e *entry) key() string {
+	if e.form == formInline && e.keyLen != 0 {
+		return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(e), entryHeader)), e.keyLen)
+	}
+	return e.keyOther()
+}
+
+// keyOther is key for the other forms (and an empty inline key).
+func (e *entry) keyOther() string {
 	switch e.form {
-	case formInline:
-		return unsafe.String(unsafe.SliceData(e.tail()), int(e.keyLen))
 	case formBoxed:
 		return e.box().key
+	case formHash:
+		h := (*Hash)(unsafe.Pointer(e))
+		if k, ok := h.shortKey(); ok {
+			return k
+		}
+		return h.keySlow()
 	}
 	return ""
 }
@@ -209,8 +270,11 @@ func (sh *shard) relocate(e, n *entry) {
 // itself, renamed.
 func (e *entry) rekeyed(key []byte) *entry {
 	if e.form != formInline {
-		if e.form == formBoxed {
+		switch e.form {
+		case formBoxed:
 			e.box().key = string(key)
+		case formHash:
+			e.hash().rekey(key) // a new block: strings handed out stay
 		}
 		return e
 	}
