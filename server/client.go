@@ -61,7 +61,12 @@ type client struct {
 	user atomic.Pointer[aclUser]
 
 	lastActive atomic.Int64 // Unix ms of the last command
-	killed     atomic.Bool
+	// clk is, for an event loop's client, when its next command starts:
+	// read at each batch, then advanced by each command's duration
+	// (dispatch); zero for a goroutine-served client, which reads the
+	// clock per command.
+	clk    time.Time
+	killed atomic.Bool
 
 	fdOnce sync.Once
 	fd     int // the socket's descriptor, for CLIENT LIST; -1 if none

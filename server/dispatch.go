@@ -16,12 +16,24 @@ var (
 // dispatch runs one request through the checks Redis makes, in Redis's
 // order, then the handler. It is the only place a command is refused.
 func (s *Server) dispatch(c *client, argv [][]byte) {
+	s.dispatchRow(c, s.table.lookup(argv[0]), argv)
+}
+
+// dispatchRow is dispatch for a caller that has looked the row up already
+// (nil: unknown command).
+func (s *Server) dispatchRow(c *client, row *command, argv [][]byte) {
 	defer s.releaseMemory(c) // checkMemory's reservation (eviction.go)
 	s.stats.commandsProcessed.Add(1)
-	start := time.Now() // one clock read serves idle tracking and timing
+	// An event loop reads the clock once per batch and chains the
+	// commands' timings from it (clk), so a command costs one monotonic
+	// clock read; elsewhere one clock read serves idle tracking and timing.
+	start := c.clk
+	if start.IsZero() {
+		start = time.Now()
+	}
 	c.lastActive.Store(start.UnixMilli())
 	mark := c.w.Len()
-	cmd, err := s.resolve(c, argv)
+	cmd, err := s.resolveRow(c, row, argv)
 	if s.multiIntercept(c, cmd, err, argv) {
 		s.applyReplyMode(c, cmd, mark)
 		return
@@ -52,7 +64,11 @@ func (s *Server) dispatch(c *client, argv [][]byte) {
 // resolve finds the row for argv and applies the checks that need no store:
 // unknown command or subcommand, arity, authentication.
 func (s *Server) resolve(c *client, argv [][]byte) (*command, error) {
-	cmd := s.table.lookup(argv[0])
+	return s.resolveRow(c, s.table.lookup(argv[0]), argv)
+}
+
+// resolveRow is resolve with argv[0]'s row already looked up.
+func (s *Server) resolveRow(c *client, cmd *command, argv [][]byte) (*command, error) {
 	if cmd == nil {
 		return nil, errUnknownCommand(argv)
 	}
@@ -98,6 +114,9 @@ func (s *Server) call(c *client, cmd *command, argv [][]byte, start time.Time) e
 	err := s.execute(c, cmd, argv)
 	s.notifyAfter(c, cmd, argv, mark, ns, err)
 	d := time.Since(start)
+	if !c.clk.IsZero() {
+		c.clk = start.Add(d) // the next command of the batch starts here
+	}
 	cmd.stats.calls.Add(1)
 	cmd.stats.usec.Add(d.Microseconds())
 	s.observe(c, cmd, argv, d) // histogram, slow log, latency monitor, MONITOR

@@ -445,7 +445,8 @@ func (l *eventLoop) serve(c *client) {
 		l.close(c)
 		return
 	}
-	c.lastActive.Store(time.Now().UnixMilli()) // Redis's lastinteraction: any input counts
+	c.clk = time.Now()
+	c.lastActive.Store(c.clk.UnixMilli()) // Redis's lastinteraction: any input counts
 	for {
 		argv, err := c.rd.nextBuffered()
 		if err != nil {
@@ -460,11 +461,12 @@ func (l *eventLoop) serve(c *client) {
 		if argv == nil {
 			break
 		}
-		if s.needsOwnGoroutine(c, argv) {
+		row := s.table.lookup(argv[0])
+		if s.needsOwnGoroutine(c, row, argv) {
 			l.handOver(c, argv)
 			return
 		}
-		s.dispatch(c, argv)
+		s.dispatchRow(c, row, argv)
 		if c.checkOutputLimit() {
 			l.close(c)
 			return
@@ -548,11 +550,10 @@ func (l *eventLoop) write(c *client) bool {
 
 // needsOwnGoroutine reports whether argv may wait or make c receive
 // pushes, which the loop cannot serve without stalling its other clients.
-func (s *Server) needsOwnGoroutine(c *client, argv [][]byte) bool {
+func (s *Server) needsOwnGoroutine(c *client, cmd *command, argv [][]byte) bool {
 	if c.push.Load() != nil {
 		return true
 	}
-	cmd := s.table.lookup(argv[0])
 	if cmd == nil {
 		return false
 	}
@@ -592,6 +593,7 @@ func asciiEqualFold(b []byte, lower string) bool {
 func (l *eventLoop) handOver(c *client, first [][]byte) {
 	lc := c.lc
 	s := l.srv
+	c.clk = time.Time{} // a goroutine reads the clock per command
 	delete(l.conns, int32(lc.fd))
 	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, lc.fd, nil)
 	f := os.NewFile(uintptr(lc.fd), "client")
