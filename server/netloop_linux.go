@@ -564,26 +564,9 @@ func (s *Server) needsOwnGoroutine(c *client, cmd *command, argv [][]byte) bool 
 	case "subscribe", "psubscribe", "ssubscribe", "monitor", "shutdown", "debug":
 		return true
 	case "client":
-		return len(argv) > 1 && asciiEqualFold(argv[1], "tracking")
+		return len(argv) > 1 && equalFold(argv[1], "tracking") // args.go
 	}
 	return false
-}
-
-// asciiEqualFold compares b with the lower-case ASCII word lower.
-func asciiEqualFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range b {
-		ch := b[i]
-		if 'A' <= ch && ch <= 'Z' {
-			ch += 'a' - 'A'
-		}
-		if ch != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // handOver moves c to a goroutine of its own: the descriptor leaves the
@@ -688,12 +671,7 @@ func (s *Server) serveLoops(ln *net.TCPListener) error {
 				continue
 			}
 			if temporaryAcceptError(aerr) {
-				s.stats.rejectedConnections.Add(1)
-				if time.Since(lastAcceptWarn) > time.Second {
-					s.log.Warn("accepting a client connection failed; retrying", "addr", ln.Addr().String(), "err", aerr)
-					lastAcceptWarn = time.Now()
-				}
-				time.Sleep(acceptBackoff)
+				s.acceptBackOff(ln.Addr(), aerr, &lastAcceptWarn)
 				continue
 			}
 			return fmt.Errorf("accept on %s: %w", ln.Addr(), os.NewSyscallError("accept4", aerr))

@@ -172,15 +172,7 @@ func (s *Server) Serve(ln net.Listener) error {
 				continue
 			}
 			if temporaryAcceptError(err) {
-				// Out of file descriptors (or kernel buffers): Redis logs
-				// and goes on; the pending connections wait in the backlog
-				// until clients leave. Back off so the loop does not spin.
-				s.stats.rejectedConnections.Add(1)
-				if time.Since(lastAcceptWarn) > time.Second {
-					s.log.Warn("accepting a client connection failed; retrying", "addr", ln.Addr().String(), "err", err)
-					lastAcceptWarn = time.Now()
-				}
-				time.Sleep(acceptBackoff)
+				s.acceptBackOff(ln.Addr(), err, &lastAcceptWarn)
 				continue
 			}
 			return fmt.Errorf("accept on %s: %w", ln.Addr(), err)
@@ -430,6 +422,20 @@ func (s *Server) snapshotClients() []*client {
 	s.clientsMu.Unlock()
 	sortClients(out)
 	return out
+}
+
+// acceptBackOff counts and logs (at most once a second) an accept that
+// failed for lack of resources, then pauses: out of file descriptors or
+// kernel buffers, Redis logs and goes on, the pending connections waiting
+// in the backlog until clients leave; the pause keeps the loop from
+// spinning.
+func (s *Server) acceptBackOff(addr net.Addr, err error, lastWarn *time.Time) {
+	s.stats.rejectedConnections.Add(1)
+	if time.Since(*lastWarn) > time.Second {
+		s.log.Warn("accepting a client connection failed; retrying", "addr", addr.String(), "err", err)
+		*lastWarn = time.Now()
+	}
+	time.Sleep(acceptBackoff)
 }
 
 // acceptBackoff is the pause after an accept that failed for lack of
