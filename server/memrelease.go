@@ -59,6 +59,7 @@ type memReleaser struct {
 	lastRelease time.Time
 	last        memFigures // at lastCheck
 	closedAtGC  int64      // closedBytes when the last collection was seen
+	closedSeen  int64      // closedBytes at the previous check
 	samples     []metrics.Sample
 
 	releases atomic.Int64 // FreeOSMemory calls made
@@ -142,10 +143,15 @@ func (s *Server) releaseMemoryTick(now time.Time) {
 	m.lastCheck, m.last = now, f
 	closed := m.closedBytes.Load()
 	if f.cycles != prev.cycles {
-		// A collection ran since the last check: what closed before it
-		// is now free heap (or was live), counted through f.free.
-		m.closedAtGC = closed
+		// A collection ran since the last check: what closed before that
+		// check is now free heap (or was live), counted through f.free.
+		// What closed since may have closed after the collection, so it
+		// stays pending: counting it twice only errs toward a release,
+		// while dropping it left a burst's memory held when a collection
+		// fell in the middle of the burst.
+		m.closedAtGC = m.closedSeen
 	}
+	m.closedSeen = closed
 	if first || now.Sub(m.lastRelease) < memReleaseInterval {
 		return
 	}
@@ -163,6 +169,7 @@ func (s *Server) releaseMemoryTick(now time.Time) {
 	after := m.read()
 	m.lastRelease, m.last = time.Now(), after
 	m.closedAtGC = m.closedBytes.Load()
+	m.closedSeen = m.closedAtGC
 	released := int64(after.released) - int64(f.released)
 	m.releases.Add(1)
 	m.lastDur.Store(int64(took))
