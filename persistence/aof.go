@@ -218,6 +218,7 @@ type AOF struct {
 	man   *manifest
 	rw    *Rewrite
 
+	durableHooks []func() // OnDurable's, under nmu
 	obs atomic.Pointer[observerBox]
 
 	// Statistics.
@@ -637,8 +638,37 @@ func (a *AOF) wake() {
 	a.nmu.Lock()
 	ch := a.notify
 	a.notify = make(chan struct{})
+	hooks := a.durableHooks
 	a.nmu.Unlock()
 	close(ch)
+	for _, h := range hooks {
+		h()
+	}
+}
+
+// Durable reports whether the commands of Append's seq are durable for the
+// policy, or the file is closed: whether Wait would return, without
+// waiting.
+func (a *AOF) Durable(seq uint64) bool {
+	if a.done.Load() >= seq {
+		return true
+	}
+	select {
+	case <-a.writerDone:
+		return true // closed: Wait would return too
+	default:
+		return false
+	}
+}
+
+// OnDurable registers fn, called (from the goroutine that made them
+// durable, which must not be held up) each time more commands become
+// durable: an event loop waits for its batches this way instead of
+// blocking in Wait.
+func (a *AOF) OnDurable(fn func()) {
+	a.nmu.Lock()
+	a.durableHooks = append(a.durableHooks, fn)
+	a.nmu.Unlock()
 }
 
 // WriteError is the last write or fsync error, nil once a retry succeeded
@@ -675,7 +705,10 @@ func (a *AOF) DelayedFsyncs() int64 { return a.delayedFsyncs.Load() }
 // run is the writer goroutine: it takes what accumulated, writes it with one
 // write per file, fsyncs once under always, and wakes the waiters.
 func (a *AOF) run() {
-	defer close(a.writerDone)
+	defer func() {
+		close(a.writerDone)
+		a.wake() // Durable now answers true: OnDurable's callers look again
+	}()
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	armed := false

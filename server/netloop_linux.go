@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cachalotdb/cachalot/persistence"
 )
 
 // Event loops: plain TCP clients without a goroutine each.
@@ -58,6 +60,9 @@ type loopConn struct {
 	// gone is set once the loop has closed the descriptor or handed the
 	// client to a goroutine; after that, Close and deadlines go to c.conn.
 	gone atomic.Bool
+	// awaiting: the client's replies wait for an fsync (appendfsync
+	// always) and the loop does not read from it meanwhile. Loop only.
+	awaiting bool
 }
 
 // errWouldBlock is a loop read that found nothing to read.
@@ -164,8 +169,11 @@ type eventLoop struct {
 	efd    int             // eventfd that wakes the loop for queued ops
 	conns  map[int32]*client
 	events []unix.EpollEvent
-	// pending are the clients with replies to write after the batch.
-	pending []*client
+	// pending are the clients with replies to write after the batch;
+	// awaiting, those whose replies wait for an fsync (holdForFsync).
+	pending  []*client
+	awaiting []*client
+	hooked   *persistence.AOF // the AOF whose OnDurable nudges this loop
 	// poll is the non-blocking epoll_wait the loop retries from Go's
 	// poller, built once so waiting allocates nothing; it leaves its
 	// result in nready and pollErr.
@@ -303,10 +311,7 @@ func (l *eventLoop) request(op loopOp) {
 	l.opMu.Lock()
 	l.ops = append(l.ops, op)
 	l.opMu.Unlock()
-	if l.woken.CompareAndSwap(false, true) {
-		var one = [8]byte{1}
-		unix.Write(l.efd, one[:])
-	}
+	l.nudge()
 }
 
 // run is the loop: wait for ready descriptors, serve each, write the
@@ -330,18 +335,29 @@ func (l *eventLoop) run() {
 		for i := range l.events[:n] {
 			fd := l.events[i].Fd
 			if int(fd) == l.efd {
+				// Drained before anything it announces is looked at, so a
+				// nudge that comes later writes it again.
+				var buf [8]byte
+				unix.Read(l.efd, buf[:])
+				l.woken.Store(false)
 				opsDue = true
 				continue
 			}
 			if c := l.conns[fd]; c != nil {
+				if c.lc.awaiting {
+					// Not read until its replies are out; a hang-up is
+					// all epoll reports for it, and ends it.
+					if l.events[i].Events&(unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+						l.close(c)
+					}
+					continue
+				}
 				l.serve(c)
 			}
 		}
 		l.flushPending()
+		l.deliverDurable()
 		if opsDue {
-			var buf [8]byte
-			unix.Read(l.efd, buf[:])
-			l.woken.Store(false)
 			l.runOps()
 		}
 	}
@@ -365,6 +381,11 @@ func (l *eventLoop) runOps() {
 			c := op.c
 			conn := c.netConn()
 			switch {
+			case !c.lc.gone.Load() && c.lc.awaiting && op.kind != opKill:
+				// Its replies go out once durable; a deadline then closes it.
+				if op.kind == opDeadline {
+					c.closeAfter = true
+				}
 			case !c.lc.gone.Load():
 				l.close(c)
 			case conn == c.lc: // closed already
@@ -502,15 +523,88 @@ func (l *eventLoop) flushPending() {
 		if c.lc.gone.Load() {
 			continue
 		}
-		s.awaitDurable(c) // no reply before its write is durable (aof.go)
-		if !l.write(c) {
+		if l.holdForFsync(c) {
 			continue
 		}
-		if c.closeAfter || c.killed.Load() {
-			l.close(c)
-		}
+		s.awaitDurable(c) // no reply before its write is durable (aof.go)
+		l.deliver(c)
 	}
 	l.pending = l.pending[:0]
+}
+
+// deliver writes c's replies and closes it if it asked to be closed.
+func (l *eventLoop) deliver(c *client) {
+	if l.write(c) && (c.closeAfter || c.killed.Load()) {
+		l.close(c)
+	}
+}
+
+// holdForFsync parks c's replies until its writes are fsynced, under
+// appendfsync always, instead of blocking the loop in the fsync as Redis
+// does: the loop serves the clients that become ready meanwhile, and their
+// writes go into the next fsync, so fsyncs and request handling overlap.
+// c is not read meanwhile (its replies must not pile up). It reports
+// whether c was parked.
+func (l *eventLoop) holdForFsync(c *client) bool {
+	seq := c.aofSeq
+	if seq == 0 || seq <= c.aofDurable {
+		return false
+	}
+	files := l.srv.aof.files.Load()
+	if files == nil || files.Fsync() != persistence.FsyncAlways || files.Durable(seq) {
+		return false // awaitDurable decides, at once or leading the write
+	}
+	if l.hooked != files {
+		files.OnDurable(l.nudge)
+		l.hooked = files
+	}
+	ev := unix.EpollEvent{Events: 0, Fd: int32(c.lc.fd)} // hang-ups only
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.lc.fd, &ev); err != nil {
+		return false
+	}
+	c.lc.awaiting = true
+	l.awaiting = append(l.awaiting, c)
+	return true
+}
+
+// deliverDurable sends the parked replies whose writes are now durable.
+func (l *eventLoop) deliverDurable() {
+	if len(l.awaiting) == 0 {
+		return
+	}
+	files := l.srv.aof.files.Load()
+	keep := l.awaiting[:0]
+	for _, c := range l.awaiting {
+		switch {
+		case c.lc.gone.Load(): // closed or handed over meanwhile
+			c.lc.awaiting = false
+			continue
+		case files != nil && !files.Durable(c.aofSeq):
+			keep = append(keep, c)
+			continue
+		}
+		c.aofDurable = c.aofSeq
+		c.lc.awaiting = false
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.lc.fd)}
+		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.lc.fd, &ev); err != nil {
+			l.close(c)
+			continue
+		}
+		l.deliver(c)
+	}
+	for i := len(keep); i < len(l.awaiting); i++ {
+		l.awaiting[i] = nil
+	}
+	l.awaiting = keep
+}
+
+// nudge wakes the loop from another goroutine (the AOF writer, once more
+// is durable).
+func (l *eventLoop) nudge() {
+	if l.woken.CompareAndSwap(false, true) {
+		var one = [8]byte{1}
+		unix.Write(l.efd, one[:])
+	}
 }
 
 // write sends c's replies without blocking. It reports whether the client
