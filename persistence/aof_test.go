@@ -382,3 +382,35 @@ func TestOpenMissingIncr(t *testing.T) {
 		t.Fatalf("Open = %v", err)
 	}
 }
+
+// Durable answers without waiting, and OnDurable's hook runs once more is
+// durable and when the file closes (event loops park replies on them).
+func TestDurableAndOnDurable(t *testing.T) {
+	fs := newFaultFS()
+	fs.syncDelay = 20 * time.Millisecond
+	a := openT(t, Options{Dir: t.TempDir(), Fsync: FsyncAlways, FS: fs})
+	hooked := make(chan struct{}, 16)
+	a.OnDurable(func() {
+		select {
+		case hooked <- struct{}{}:
+		default:
+		}
+	})
+	seq := a.Append(0, 0, cmd("SET", "k", "v"))
+	if a.Durable(seq) {
+		t.Fatal("Durable before the fsync could have finished")
+	}
+	select {
+	case <-hooked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnDurable's hook did not run")
+	}
+	if !a.Durable(seq) {
+		t.Fatal("not Durable after the hook ran")
+	}
+	later := a.Append(0, 0, cmd("SET", "k", "w"))
+	a.Close()
+	if !a.Durable(later) {
+		t.Fatal("a closed file must not keep callers waiting")
+	}
+}
