@@ -28,6 +28,13 @@ func TestListMatchesSliceModel(t *testing.T) {
 				l.PushRight(v)
 				model = append(model, slices.Clone(v))
 			},
+			"pushBig": func(t *rapid.T) {
+				// Around the size that gets a chunk of its own.
+				n := rapid.IntRange(listBigElem-1, listBigElem+1).Draw(t, "n")
+				v := bytes.Repeat([]byte{rapid.ByteRange('a', 'd').Draw(t, "b")}, n)
+				l.PushRight(v)
+				model = append(model, v)
+			},
 			"popLeft": func(t *rapid.T) {
 				v, ok := l.PopLeft()
 				if ok != (len(model) > 0) {
@@ -134,8 +141,44 @@ func checkList(t *rapid.T, l *List, model [][]byte) {
 	if l.bytes != bytesWant {
 		t.Fatalf("byte count %d, want %d", l.bytes, bytesWant)
 	}
-	if len(l.buf) != 0 && (len(l.buf)&(len(l.buf)-1)) != 0 || len(l.buf) < l.n {
-		t.Fatalf("capacity %d for %d elements", len(l.buf), l.n)
+	if len(l.ring) != 0 && (len(l.ring)&(len(l.ring)-1)) != 0 || len(l.ring) < l.n {
+		t.Fatalf("capacity %d for %d elements", len(l.ring), l.n)
+	}
+	checkListChunks(t, l)
+}
+
+// checkListChunks checks the chunk bookkeeping against the entries: each
+// chunk's live count is the bytes of the entries in it, no entry points at
+// a dropped chunk, and the arena size is the sum of the held chunks.
+func checkListChunks(t *rapid.T, l *List) {
+	live := make([]int, len(l.chunks))
+	for i := 0; i < l.n; i++ {
+		e := l.ring[l.slot(i)]
+		if e.chunk < 0 {
+			if e.n != 0 {
+				t.Fatalf("element %d: %d bytes without a chunk", i, e.n)
+			}
+			continue
+		}
+		if l.chunks[e.chunk] == nil {
+			t.Fatalf("element %d in dropped chunk %d", i, e.chunk)
+		}
+		live[e.chunk] += e.n
+	}
+	var arena int64
+	for id, c := range l.chunks {
+		if live[id] != l.live[id] {
+			t.Fatalf("chunk %d: live %d, want %d", id, l.live[id], live[id])
+		}
+		if c != nil {
+			arena += int64(cap(c))
+		}
+	}
+	if arena != l.arena {
+		t.Fatalf("arena %d, want %d", l.arena, arena)
+	}
+	if l.hasCur && l.chunks[l.cur] == nil {
+		t.Fatalf("current chunk %d was dropped", l.cur)
 	}
 }
 

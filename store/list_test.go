@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -122,8 +123,8 @@ func TestListGrowShrink(t *testing.T) {
 	if !slices.Equal(listStrings(l), model) {
 		t.Fatalf("after pops: %q, want %q", listStrings(l), model)
 	}
-	if l.MemSize() >= big || len(l.buf) > 64 {
-		t.Errorf("did not shrink: MemSize %d (was %d), capacity %d", l.MemSize(), big, len(l.buf))
+	if l.MemSize() >= big || len(l.ring) > 64 {
+		t.Errorf("did not shrink: MemSize %d (was %d), capacity %d", l.MemSize(), big, len(l.ring))
 	}
 	var want int64
 	for _, v := range model {
@@ -188,5 +189,93 @@ func TestReadyOnRenameCopyMove(t *testing.T) {
 	want := []string{"0:b", "1:c", "1:b"}
 	if !slices.Equal(got, want) {
 		t.Errorf("ready keys %q, want %q", got, want)
+	}
+}
+
+// TestListChurnKeepsValuesAndBoundsGarbage churns long lists in patterns
+// that leave garbage in the chunks (LSET, LREM, pops from the end being
+// appended to), checking after each round that the elements are right,
+// that values popped or read earlier were not overwritten, and that the
+// chunks hold no more than the repack threshold allows.
+func TestListChurnKeepsValuesAndBoundsGarbage(t *testing.T) {
+	elem := func(i int) []byte {
+		return []byte(strings.Repeat(string(rune('a'+i%26)), 1+i%40) + fmt.Sprint(i))
+	}
+	cases := []struct {
+		name   string
+		rounds int
+		churn  func(l *List, model *[]string, round int) []byte
+	}{
+		{"set", 20000, func(l *List, model *[]string, round int) []byte {
+			i := (round * 7919) % l.Len()
+			v := elem(round)
+			l.Set(i, v)
+			(*model)[i] = string(v)
+			return l.At(i)
+		}},
+		{"lifo", 20000, func(l *List, model *[]string, round int) []byte {
+			v := elem(round)
+			l.PushLeft(v)
+			l.PushLeft(v)
+			*model = slices.Insert(*model, 0, string(v), string(v))
+			p, _ := l.PopLeft()
+			*model = (*model)[1:]
+			return p
+		}},
+		{"remove", 6000, func(l *List, model *[]string, round int) []byte {
+			// Nine copies of a junk value and one keeper in, the junk
+			// removed again: chunks end up mostly garbage.
+			junk := []byte(strings.Repeat("j", 40) + fmt.Sprint(round))
+			for range 9 {
+				l.PushRight(junk)
+			}
+			keep := fmt.Sprint(round)
+			l.PushRight([]byte(keep))
+			*model = append(*model, keep)
+			l.Remove(-9, junk) // a miscount shows against the model
+			return l.At(l.Len() - 1)
+		}},
+		{"big", 20000, func(l *List, model *[]string, round int) []byte {
+			v := bytes.Repeat(elem(round), listBigElem/8)
+			l.Set(round%l.Len(), v)
+			(*model)[round%l.Len()] = string(v)
+			return l.At(round % l.Len())
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l := NewList()
+			var model []string
+			for i := 0; i < 5000; i++ {
+				v := elem(i)
+				if i%500 == 0 {
+					// Some elements big enough for a chunk of their own.
+					v = bytes.Repeat(v, listBigElem/len(v)+1)
+				}
+				l.PushRight(v)
+				model = append(model, string(v))
+			}
+			type held struct {
+				b    []byte
+				want string
+			}
+			var kept []held
+			for round := 0; round < c.rounds; round++ {
+				if b := c.churn(l, &model, round); round%97 == 0 {
+					kept = append(kept, held{b, string(b)})
+				}
+				if garbage := l.arena - l.bytes; garbage > l.bytes+2*listChunkMax+int64(l.n)*listEntrySize {
+					t.Fatalf("round %d: %d bytes of garbage for %d live", round, garbage, l.bytes)
+				}
+			}
+			if !slices.Equal(listStrings(l), model) {
+				t.Fatalf("list differs from the model")
+			}
+			for _, h := range kept {
+				if string(h.b) != h.want {
+					t.Fatalf("a value handed out earlier changed: %q, was %q", h.b, h.want)
+				}
+			}
+		})
 	}
 }
