@@ -219,7 +219,7 @@ type AOF struct {
 	rw    *Rewrite
 
 	durableHooks []func() // OnDurable's, under nmu
-	obs atomic.Pointer[observerBox]
+	obs          atomic.Pointer[observerBox]
 
 	// Statistics.
 	delayedFsyncs   atomic.Int64
