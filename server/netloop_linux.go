@@ -37,7 +37,8 @@ import (
 //     descriptor (itself pollable), so an idle loop is an idle goroutine
 //     and a busy one never sleeps between batches;
 //   - replies are written once per batch, after the batch's writes are
-//     durable (appendfsync always), so one fsync covers the whole batch.
+//     durable; under appendfsync always a batch's replies are parked until
+//     its fsync is done (holdForFsync) while the loop serves others.
 //
 // A client whose next command may wait or receive pushes — blocking
 // commands, SUBSCRIBE and friends, MONITOR, CLIENT TRACKING, scripts —, or
