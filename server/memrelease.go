@@ -61,6 +61,9 @@ type memReleaser struct {
 	closedAtGC  int64      // closedBytes when the last collection was seen
 	closedSeen  int64      // closedBytes at the previous check
 	samples     []metrics.Sample
+	// figures reads the runtime's figures; nil reads runtime/metrics
+	// (tests replay sequences through it).
+	figures func() memFigures
 
 	releases atomic.Int64 // FreeOSMemory calls made
 	lastDur  atomic.Int64 // nanoseconds the last call took
@@ -84,6 +87,9 @@ type memFigures struct {
 }
 
 func (m *memReleaser) read() memFigures {
+	if m.figures != nil {
+		return m.figures()
+	}
 	if m.samples == nil {
 		m.samples = make([]metrics.Sample, len(memSampleNames))
 		for i, n := range memSampleNames {
